@@ -1,0 +1,89 @@
+"""`clameur serve` and `clameur worker`: the web server and the pipeline's processes."""
+
+from __future__ import annotations
+
+import logging
+import signal
+
+import typer
+
+from clameur.cli.common import console, friendly_errors, open_store, settings
+from clameur.pipeline.runner import Runner
+from clameur.store.engine import unit_of_work
+
+
+def serve_command(
+    host: str | None = typer.Option(None, help="Address to listen on (default from settings)."),
+    port: int | None = typer.Option(None, help="Port (default from settings)."),
+    demo: bool = typer.Option(False, "--demo", help="Stream live demo posts into the demo workspace."),
+    runner: bool | None = typer.Option(
+        None, "--runner/--no-runner", help="Run the pipeline inside this process (default: on)."
+    ),
+) -> None:
+    """Serve the web app; the embedded runner processes the pipeline in the same process."""
+    import uvicorn
+
+    from clameur.web.app import create_app
+
+    with friendly_errors():
+        config = settings()
+        _engine, factory = open_store(config)
+        app = create_app(config, factory)
+        background = []
+        use_runner = config.pipeline.embedded_runner if runner is None else runner
+        if use_runner:
+            embedded = Runner(factory, config.pipeline.batch_size, config.pipeline.poll_seconds)
+            embedded.start_thread()
+            background.append(embedded)
+        if demo or config.demo.enabled:
+            from clameur.connectors.demo.replay import DemoReplay
+            from clameur.connectors.demo.workspace import DEMO_WORKSPACE
+            from clameur.workspaces.service import get_workspace
+
+            with unit_of_work(factory) as session:
+                workspace_id = get_workspace(session, DEMO_WORKSPACE["slug"]).id
+            replay = DemoReplay(
+                factory, workspace_id, config.demo.posts_per_minute, config.demo.seed
+            )
+            replay.start_thread()
+            background.append(replay)
+            console.print(
+                f"Demo stream on: about {config.demo.posts_per_minute:g} posts a minute, "
+                "a crisis building up over the first minutes."
+            )
+        bind_host = host or config.web.host
+        bind_port = port or config.web.port
+        console.print(f"Clameur is at [bold]http://{bind_host}:{bind_port}[/]")
+        try:
+            uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning")
+        finally:
+            for part in background:
+                part.stop()
+
+
+def worker_command(
+    once: bool = typer.Option(False, "--once", help="Drain the queues, then exit."),
+) -> None:
+    """Process the pipeline and background jobs in this process (run as many as you like)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    with friendly_errors():
+        config = settings()
+        _engine, factory = open_store(config)
+        worker = Runner(factory, config.pipeline.batch_size, config.pipeline.poll_seconds)
+        processed = {"posts": 0}
+
+        def count(result) -> None:  # type: ignore[no-untyped-def]
+            processed["posts"] += result.imported
+
+        worker.on_batch = count
+        if once:
+            worker.drain()
+            console.print(f"Queues drained: {processed['posts']} new posts stored.")
+            return
+        signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+        console.print(f"Worker {worker.name} started; Ctrl-C to stop.")
+        try:
+            worker.run_forever()
+        except KeyboardInterrupt:
+            worker.stop()
+        console.print(f"Worker stopped after storing {processed['posts']} new posts.")

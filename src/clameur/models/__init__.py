@@ -1,0 +1,23 @@
+"""ORM classes, one module per aggregate; importing this package registers every table."""
+
+from clameur.models.account import NetworkAccount
+from clameur.models.author import Author
+from clameur.models.job import InboundItem, Job
+from clameur.models.post import Match, Post
+from clameur.models.query import SavedQuery
+from clameur.models.user import Role, User
+from clameur.models.workspace import Competitor, Workspace
+
+__all__ = [
+    "Author",
+    "Competitor",
+    "InboundItem",
+    "Job",
+    "Match",
+    "NetworkAccount",
+    "Post",
+    "Role",
+    "SavedQuery",
+    "User",
+    "Workspace",
+]

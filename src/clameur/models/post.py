@@ -1,0 +1,70 @@
+"""Posts: everything heard on the networks (posts, comments, mentions, messages)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from clameur.kit.time import utcnow
+from clameur.models.author import Author
+from clameur.store.base import BigId, Base, Json, UTCDateTime
+
+
+class Post(Base):
+    """One post, stored once per (network, external id)."""
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("network", "external_id"),
+        Index("ix_posts_workspace_created", "workspace_id", "created_at", "id"),
+        Index("ix_posts_workspace_network_created", "workspace_id", "network", "created_at", "id"),
+        Index("ix_posts_workspace_lang_created", "workspace_id", "lang", "created_at", "id"),
+        Index("ix_posts_conversation", "conversation_key"),
+        Index("ix_posts_reply", "network", "in_reply_to"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    network: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("authors.id", ondelete="SET NULL"), nullable=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ingested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    metrics: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    in_reply_to: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="SET NULL"), nullable=True
+    )
+    conversation_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    sentiment: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    intents: Mapped[list[str]] = mapped_column(Json, default=list)
+    # {"language": {"version": "py3langid-0.3", "value": "fr", "score": 0.97}, ...}
+    enrichments: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    raw: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
+
+    author: Mapped[Author | None] = relationship(lazy="joined")
+
+
+class Match(Base):
+    """A post that a saved query matched; ordered by the post's time for fast listing."""
+
+    __tablename__ = "matches"
+    __table_args__ = (Index("ix_matches_query_created", "query_id", "created_at", "post_id"),)
+
+    query_id: Mapped[int] = mapped_column(
+        ForeignKey("saved_queries.id", ondelete="CASCADE"), primary_key=True
+    )
+    post_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+

@@ -1,0 +1,130 @@
+"""From raw records to validated posts, and the import of whole files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session, sessionmaker
+
+from clameur.listening.service import load_query_index
+from clameur.pipeline.readers import read_records
+from clameur.pipeline.schemas import PostIn
+from clameur.pipeline.stages import run_batch
+from clameur.store.engine import unit_of_work
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """A one-line reason naming each faulty field."""
+    parts = []
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem["loc"]) or "record"
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "missing":
+            message = "is required"
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)
+
+
+def validate_record(data: dict[str, Any]) -> PostIn | str:
+    """The post, or the reason it is rejected."""
+    try:
+        return PostIn.model_validate(data)
+    except ValidationError as error:
+        return describe_validation_error(error)
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """What an import did."""
+
+    imported: int = 0
+    present: int = 0
+    rejected: int = 0
+    matches: int = 0
+    lines: int = 0
+    rejects_path: Path | None = None
+    reject_reasons: list[str] = field(default_factory=list)
+
+
+def count_lines(path: Path) -> int:
+    """Lines in a file, counted fast, for progress bars."""
+    total = 0
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            total += chunk.count(b"\n")
+    return total
+
+
+def import_file(
+    factory: sessionmaker[Session],
+    workspace_id: int,
+    path: Path,
+    fmt: str,
+    rejects_path: Path,
+    batch_size: int = 1000,
+    on_progress: Callable[[int, ImportSummary], None] | None = None,
+    keep_raw: bool = True,
+) -> ImportSummary:
+    """Import a file batch by batch; each batch commits on its own, so an interrupted import
+    keeps what it accepted and a re-run adds only what is missing."""
+    summary = ImportSummary()
+    with unit_of_work(factory) as session:
+        index = load_query_index(session, workspace_id)
+    rejects_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_rejects = rejects_path.with_name(rejects_path.name + ".part")
+    posts: list[PostIn] = []
+    raws: list[dict[str, Any] | None] = []
+    last_line = 0
+
+    def flush() -> None:
+        if not posts:
+            return
+        with unit_of_work(factory) as session:
+            result = run_batch(session, workspace_id, posts, index, raws if keep_raw else None)
+        summary.imported += result.imported
+        summary.present += result.present
+        summary.matches += result.matches
+        posts.clear()
+        raws.clear()
+        if on_progress:
+            on_progress(last_line, summary)
+
+    with tmp_rejects.open("w", encoding="utf-8") as rejects:
+        for record in read_records(path, fmt):
+            last_line = record.line
+            summary.lines += 1
+            outcome: PostIn | str = (
+                record.error if record.data is None else validate_record(record.data)  # type: ignore[assignment]
+            )
+            if isinstance(outcome, str):
+                summary.rejected += 1
+                rejects.write(
+                    json.dumps(
+                        {"line": record.line, "reason": outcome, "record": record.data},
+                        ensure_ascii=False,
+                        default=str,
+                    )
+                    + "\n"
+                )
+                if len(summary.reject_reasons) < 5:
+                    summary.reject_reasons.append(f"line {record.line}: {outcome}")
+                continue
+            posts.append(outcome)
+            raws.append(record.data)
+            if len(posts) >= batch_size:
+                flush()
+        flush()
+    if summary.rejected:
+        tmp_rejects.replace(rejects_path)
+        summary.rejects_path = rejects_path
+    else:
+        tmp_rejects.unlink()
+        rejects_path.unlink(missing_ok=True)
+    if on_progress:
+        on_progress(last_line, summary)
+    return summary

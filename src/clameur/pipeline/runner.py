@@ -1,0 +1,182 @@
+"""Runners: the loop that drains the inbound queue and the job queue.
+
+The embedded runner is a thread of `clameur serve`; `clameur worker` runs the same loop in its
+own process. Both call the same functions, and several may run at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from clameur.kit.time import utcnow
+from clameur.listening.service import (
+    BACKFILL_JOB,
+    backfill_query,
+    load_query_index,
+    queries_fingerprint,
+)
+from clameur.models import InboundItem
+from clameur.pipeline.ingest import validate_record
+from clameur.pipeline.jobs import JobFunction, run_one_job
+from clameur.pipeline.schemas import PostIn
+from clameur.pipeline.stages import BatchResult, run_batch
+from clameur.query import QueryIndex
+from clameur.store.engine import unit_of_work
+
+log = logging.getLogger(__name__)
+
+
+def _backfill(factory: sessionmaker[Session], payload: dict[str, Any], progress: Callable[[float], None]) -> None:
+    backfill_query(factory, int(payload["query_id"]), int(payload["revision"]), progress)
+
+
+JOBS: dict[str, JobFunction] = {BACKFILL_JOB: _backfill}
+
+
+@dataclass
+class QueryCache:
+    """Compiled saved queries per workspace, rebuilt when they change."""
+
+    entries: dict[int, tuple[tuple[int, int], QueryIndex]] = field(default_factory=dict)
+
+    def get(self, session: Session, workspace_id: int) -> QueryIndex:
+        """The current index of the workspace's saved queries."""
+        fingerprint = queries_fingerprint(session, workspace_id)
+        cached = self.entries.get(workspace_id)
+        if cached is None or cached[0] != fingerprint:
+            cached = (fingerprint, load_query_index(session, workspace_id))
+            self.entries[workspace_id] = cached
+        return cached[1]
+
+
+def enqueue_posts(
+    session: Session, workspace_id: int, source: str, payloads: list[dict[str, Any]]
+) -> int:
+    """Store raw posts in the inbound queue (the caller commits); they are processed later."""
+    session.execute(
+        InboundItem.__table__.insert(),
+        [
+            {
+                "workspace_id": workspace_id,
+                "source": source,
+                "payload": payload,
+                "status": "pending",
+                "received_at": utcnow(),
+            }
+            for payload in payloads
+        ],
+    )
+    return len(payloads)
+
+
+def process_inbound(
+    factory: sessionmaker[Session], cache: QueryCache, batch_size: int = 500
+) -> BatchResult | None:
+    """Process one batch of queued raw posts in one transaction; None when the queue is empty."""
+    with unit_of_work(factory) as session:
+        statement = (
+            select(InboundItem)
+            .where(InboundItem.status == "pending")
+            .order_by(InboundItem.id)
+            .limit(batch_size)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            statement = statement.with_for_update(skip_locked=True)
+        items = list(session.scalars(statement))
+        if not items:
+            return None
+        total = BatchResult()
+        by_workspace: dict[int, list[tuple[InboundItem, PostIn]]] = {}
+        now = utcnow()
+        for item in items:
+            outcome = validate_record(item.payload)
+            if isinstance(outcome, str):
+                item.status, item.error, item.processed_at = "rejected", outcome, now
+                continue
+            by_workspace.setdefault(item.workspace_id, []).append((item, outcome))
+        for workspace_id, pairs in by_workspace.items():
+            index = cache.get(session, workspace_id)
+            result = run_batch(
+                session,
+                workspace_id,
+                [post for _item, post in pairs],
+                index,
+                [item.payload for item, _post in pairs],
+            )
+            total.imported += result.imported
+            total.present += result.present
+            total.matches += result.matches
+            total.new_post_ids.extend(result.new_post_ids)
+        done_ids = [item.id for item in items if item.status == "pending"]
+        if done_ids:
+            session.execute(
+                update(InboundItem)
+                .where(InboundItem.id.in_(done_ids))
+                .values(status="done", processed_at=now),
+                execution_options={"synchronize_session": False},
+            )
+        return total
+
+
+class Runner:
+    """Drains the inbound queue and runs due jobs until stopped."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        batch_size: int = 500,
+        poll_seconds: float = 1.0,
+        jobs: dict[str, JobFunction] | None = None,
+    ) -> None:
+        self.factory = factory
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.jobs = jobs if jobs is not None else JOBS
+        self.cache = QueryCache()
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 10000}"
+        self.stop_event = threading.Event()
+        self.on_batch: Callable[[BatchResult], None] | None = None
+
+    def run_once(self) -> bool:
+        """Do one unit of work; False when there was nothing to do."""
+        result = process_inbound(self.factory, self.cache, self.batch_size)
+        if result is not None:
+            if self.on_batch:
+                self.on_batch(result)
+            return True
+        return run_one_job(self.factory, self.jobs, self.name)
+
+    def drain(self) -> None:
+        """Work until both queues are empty."""
+        while self.run_once():
+            pass
+
+    def run_forever(self) -> None:
+        """Work, and wait for more when idle, until stop() is called."""
+        while not self.stop_event.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:  # noqa: BLE001 - the loop must survive a failing batch
+                log.exception("runner iteration failed")
+                busy = False
+            if not busy:
+                self.stop_event.wait(self.poll_seconds)
+
+    def start_thread(self) -> threading.Thread:
+        """Run in a daemon thread (the embedded runner)."""
+        thread = threading.Thread(target=self.run_forever, name="clameur-runner", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        """Ask the loop to stop after its current unit of work."""
+        self.stop_event.set()

@@ -1,0 +1,235 @@
+"""The ingest flow as a chain of stages over batches: normalise -> enrich -> match -> store.
+
+The same functions run inside `clameur serve` (embedded runner), in `clameur worker`
+processes and in `clameur import`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, aliased
+
+from clameur.kit.text import normalise as normalise_text
+from clameur.kit.time import utcnow
+from clameur.models import Author, Match, Post
+from clameur.nlp import language
+from clameur.pipeline.schemas import PostIn
+from clameur.query import PostDoc, QueryIndex
+from clameur.store.dialect import insert_for
+
+
+@dataclass(slots=True)
+class Item:
+    """A post on its way through the pipeline."""
+
+    post: PostIn
+    text: str = ""
+    lang: str | None = None
+    enrichments: dict[str, Any] = field(default_factory=dict)
+    matches: list[int] = field(default_factory=list)
+    raw: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """What a batch did to the store."""
+
+    imported: int = 0
+    present: int = 0
+    matches: int = 0
+    new_post_ids: list[int] = field(default_factory=list)
+
+
+def normalise(items: list[Item]) -> list[Item]:
+    """Unicode and whitespace normalisation of each post's text."""
+    for item in items:
+        item.text = normalise_text(item.post.text)
+    return items
+
+
+def enrich(items: list[Item]) -> list[Item]:
+    """Language identification, unless the source already told the language."""
+    todo = [item for item in items if not item.post.lang]
+    detected = language.detect_languages([item.text for item in todo])
+    for item, (lang, score) in zip(todo, detected, strict=True):
+        item.lang = lang
+        item.enrichments["language"] = {
+            "version": language.ENRICHER_VERSION,
+            "value": lang,
+            "score": round(score, 4),
+        }
+    for item in items:
+        if item.post.lang:
+            item.lang = item.post.lang
+            item.enrichments["language"] = {"version": "source", "value": item.post.lang}
+    return items
+
+
+def match(items: list[Item], index: QueryIndex) -> list[Item]:
+    """Run the saved queries over each post."""
+    if not len(index):
+        return items
+    for item in items:
+        post = item.post
+        doc = PostDoc.from_fields(
+            item.text,
+            lang=item.lang,
+            network=post.network,
+            author=post.author.handle if post.author else None,
+            sentiment=post.sentiment,
+            intents=tuple(post.intents),
+        )
+        item.matches = index.match(doc)
+    return items
+
+
+def _upsert_authors(session: Session, items: Iterable[Item]) -> dict[tuple[str, str], int]:
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for item in items:
+        author = item.post.author
+        if author is None:
+            continue
+        rows[(item.post.network, author.handle)] = {
+            "network": item.post.network,
+            "handle": author.handle,
+            "display_name": author.name or author.handle,
+            "followers": author.followers,
+            "verified": author.verified,
+            "updated_at": utcnow(),
+        }
+    if not rows:
+        return {}
+    insert = insert_for(session)
+    table = Author.__table__
+    statement = insert(table).values(list(rows.values()))
+    statement = statement.on_conflict_do_update(
+        index_elements=["network", "handle"],
+        set_={
+            "display_name": statement.excluded.display_name,
+            "followers": statement.excluded.followers,
+            "verified": statement.excluded.verified,
+            "updated_at": statement.excluded.updated_at,
+        },
+    ).returning(table.c.id, table.c.network, table.c.handle)
+    return {(network, handle): id_ for id_, network, handle in session.execute(statement)}
+
+
+def store(session: Session, workspace_id: int, items: list[Item]) -> BatchResult:
+    """Write new posts, their authors and matches; posts already stored are left as they are."""
+    result = BatchResult()
+    unique: dict[tuple[str, str], Item] = {}
+    for item in items:
+        key = (item.post.network, item.post.id)
+        if key in unique:
+            result.present += 1
+        else:
+            unique[key] = item
+    if not unique:
+        return result
+    authors = _upsert_authors(session, unique.values())
+    now = utcnow()
+    rows = []
+    for (network, external_id), item in unique.items():
+        post = item.post
+        rows.append(
+            {
+                "workspace_id": workspace_id,
+                "network": network,
+                "external_id": external_id,
+                "url": post.url,
+                "author_id": authors.get((network, post.author.handle)) if post.author else None,
+                "text": item.text,
+                "lang": item.lang,
+                "created_at": post.created_at,
+                "ingested_at": now,
+                "metrics": post.metrics,
+                "in_reply_to": post.in_reply_to,
+                "conversation_key": post.conversation_id or post.in_reply_to or external_id,
+                "sentiment": post.sentiment,
+                "intents": post.intents,
+                "enrichments": item.enrichments,
+                "raw": item.raw,
+            }
+        )
+    insert = insert_for(session)
+    posts = Post.__table__
+    statement = (
+        insert(posts)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["network", "external_id"])
+        .returning(posts.c.id, posts.c.network, posts.c.external_id)
+    )
+    inserted = session.execute(statement).all()
+    result.imported = len(inserted)
+    result.present += len(unique) - len(inserted)
+    result.new_post_ids = [row[0] for row in inserted]
+    match_rows = []
+    for post_id, network, external_id in inserted:
+        item = unique[(network, external_id)]
+        for query_id in item.matches:
+            match_rows.append(
+                {"query_id": query_id, "post_id": post_id, "created_at": item.post.created_at}
+            )
+    if match_rows:
+        session.execute(
+            insert(Match.__table__).values(match_rows).on_conflict_do_nothing(
+                index_elements=["query_id", "post_id"]
+            )
+        )
+    result.matches = len(match_rows)
+    if inserted:
+        _link_replies(session, inserted)
+    session.flush()
+    return result
+
+
+def _link_replies(session: Session, inserted: list[Any]) -> None:
+    """Point new replies at their parents, and waiting replies at their newly arrived parent."""
+    parent = aliased(Post)
+    new_ids = [row[0] for row in inserted]
+    session.execute(
+        update(Post)
+        .where(Post.id.in_(new_ids), Post.in_reply_to.is_not(None))
+        .values(
+            parent_id=select(parent.id)
+            .where(parent.network == Post.network, parent.external_id == Post.in_reply_to)
+            .scalar_subquery()
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    by_network: dict[str, list[str]] = {}
+    for _id, network, external_id in inserted:
+        by_network.setdefault(network, []).append(external_id)
+    for network, external_ids in by_network.items():
+        session.execute(
+            update(Post)
+            .where(
+                Post.network == network,
+                Post.in_reply_to.in_(external_ids),
+                Post.parent_id.is_(None),
+            )
+            .values(
+                parent_id=select(parent.id)
+                .where(parent.network == Post.network, parent.external_id == Post.in_reply_to)
+                .scalar_subquery()
+            ),
+            execution_options={"synchronize_session": False},
+        )
+
+
+def run_batch(
+    session: Session,
+    workspace_id: int,
+    posts: list[PostIn],
+    index: QueryIndex,
+    raws: list[dict[str, Any] | None] | None = None,
+) -> BatchResult:
+    """Run the whole chain over one batch of validated posts (the caller commits)."""
+    items = [
+        Item(post=post, raw=raws[i] if raws is not None else None) for i, post in enumerate(posts)
+    ]
+    return store(session, workspace_id, match(enrich(normalise(items)), index))

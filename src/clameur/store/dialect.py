@@ -1,0 +1,146 @@
+"""The few pieces that differ between SQLite and PostgreSQL: upserts and full-text search.
+
+SQLite indexes posts with an FTS5 external-content table (`unicode61`, diacritics removed);
+PostgreSQL with a generated `tsvector` column that combines an accent-free simple configuration
+with French and English stemming.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, bindparam, literal_column, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_PHRASE = re.compile(r'"([^"]*)"')
+
+
+def insert_for(session: Session | Connection) -> Any:
+    """The dialect's INSERT construct, which knows ON CONFLICT."""
+    name = session.get_bind().dialect.name if isinstance(session, Session) else session.dialect.name
+    return postgresql.insert if name == "postgresql" else sqlite.insert
+
+
+def create_full_text_search(connection: Connection) -> None:
+    """Create the full-text index over posts for the connection's dialect."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(
+            "CREATE VIRTUAL TABLE posts_fts USING fts5(text, content='posts', "
+            "content_rowid='id', tokenize='unicode61 remove_diacritics 2')"
+        )
+        connection.exec_driver_sql(
+            "CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts BEGIN "
+            "INSERT INTO posts_fts(rowid, text) VALUES (new.id, new.text); END"
+        )
+        connection.exec_driver_sql(
+            "CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN "
+            "INSERT INTO posts_fts(posts_fts, rowid, text) VALUES ('delete', old.id, old.text); END"
+        )
+        connection.exec_driver_sql(
+            "CREATE TRIGGER posts_fts_update AFTER UPDATE OF text ON posts BEGIN "
+            "INSERT INTO posts_fts(posts_fts, rowid, text) VALUES ('delete', old.id, old.text); "
+            "INSERT INTO posts_fts(rowid, text) VALUES (new.id, new.text); END"
+        )
+        return
+    has_unaccent = connection.exec_driver_sql(
+        "SELECT 1 FROM pg_available_extensions WHERE name = 'unaccent'"
+    ).first()
+    connection.exec_driver_sql("CREATE TEXT SEARCH CONFIGURATION clameur_simple (COPY = simple)")
+    if has_unaccent:
+        connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS unaccent")
+        connection.exec_driver_sql(
+            "ALTER TEXT SEARCH CONFIGURATION clameur_simple "
+            "ALTER MAPPING FOR hword, hword_part, word WITH unaccent, simple"
+        )
+    connection.exec_driver_sql(
+        "ALTER TABLE posts ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
+        "to_tsvector('clameur_simple'::regconfig, text) || "
+        "to_tsvector('french'::regconfig, text) || "
+        "to_tsvector('english'::regconfig, text)) STORED"
+    )
+    connection.exec_driver_sql(
+        "CREATE INDEX ix_posts_search_vector ON posts USING gin (search_vector)"
+    )
+
+
+def drop_full_text_search(connection: Connection) -> None:
+    """Drop what create_full_text_search made."""
+    if connection.dialect.name == "sqlite":
+        for trigger in ("posts_fts_insert", "posts_fts_delete", "posts_fts_update"):
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger}")
+        connection.exec_driver_sql("DROP TABLE IF EXISTS posts_fts")
+        return
+    connection.exec_driver_sql("DROP INDEX IF EXISTS ix_posts_search_vector")
+    connection.exec_driver_sql("ALTER TABLE posts DROP COLUMN IF EXISTS search_vector")
+    connection.exec_driver_sql("DROP TEXT SEARCH CONFIGURATION IF EXISTS clameur_simple")
+
+
+def _quote_fts5(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _sqlite_text_query(search: str) -> str | None:
+    parts: list[str] = []
+    for phrase in _PHRASE.findall(search):
+        words = _WORD.findall(phrase)
+        if words:
+            parts.append(_quote_fts5(" ".join(words)))
+    for word in _WORD.findall(_PHRASE.sub(" ", search)):
+        parts.append(_quote_fts5(word))
+    return " AND ".join(parts) if parts else None
+
+
+def full_text_filter(session: Session, post_id: Any, search: str) -> ColumnElement[bool] | None:
+    """A filter on posts for the words (and "phrases") a user typed in the search box."""
+    if session.get_bind().dialect.name == "sqlite":
+        query = _sqlite_text_query(search)
+        if query is None:
+            return None
+        return post_id.in_(
+            text("SELECT rowid FROM posts_fts WHERE posts_fts MATCH :fts").bindparams(
+                bindparam("fts", query)
+            )
+        )
+    if not _WORD.search(search):
+        return None
+    tsquery = (
+        "(websearch_to_tsquery('clameur_simple'::regconfig, :fts) || "
+        "websearch_to_tsquery('french'::regconfig, :fts) || "
+        "websearch_to_tsquery('english'::regconfig, :fts))"
+    )
+    return literal_column("posts.search_vector").op("@@")(
+        text(tsquery).bindparams(bindparam("fts", search))
+    )
+
+
+def clauses_filter(
+    session: Session, post_id: Any, clauses: Sequence[Sequence[tuple[str, bool]]]
+) -> ColumnElement[bool] | None:
+    """A superset filter from query clauses: OR of ANDs of (token, is_prefix)."""
+    if not clauses:
+        return None
+    if session.get_bind().dialect.name == "sqlite":
+        ors = []
+        for clause in clauses:
+            ands = [_quote_fts5(term) + ("*" if prefix else "") for term, prefix in clause]
+            ors.append("(" + " AND ".join(ands) + ")")
+        return post_id.in_(
+            text("SELECT rowid FROM posts_fts WHERE posts_fts MATCH :fts").bindparams(
+                bindparam("fts", " OR ".join(ors))
+            )
+        )
+    ors = []
+    for clause in clauses:
+        ands = [
+            "'" + term.replace("'", "''") + "'" + (":*" if prefix else "") for term, prefix in clause
+        ]
+        ors.append("(" + " & ".join(ands) + ")")
+    return literal_column("posts.search_vector").op("@@")(
+        text("to_tsquery('clameur_simple'::regconfig, :fts)").bindparams(
+            bindparam("fts", " | ".join(ors))
+        )
+    )

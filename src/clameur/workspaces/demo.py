@@ -1,0 +1,101 @@
+"""The demo workspace: a fictional French festival, its team, saved queries and a week of posts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from clameur.connectors.demo.generator import DemoStream
+from clameur.connectors.demo.workspace import DEMO_USERS, DEMO_WORKSPACE
+from clameur.kit.time import utcnow
+from clameur.listening.service import create_query, load_query_index
+from clameur.models import Competitor, Post, SavedQuery, User, Workspace
+from clameur.pipeline.ingest import validate_record
+from clameur.pipeline.schemas import PostIn
+from clameur.pipeline.stages import run_batch
+from clameur.store.engine import unit_of_work
+from clameur.workspaces.service import add_account, add_user, create_workspace
+
+
+@dataclass(slots=True)
+class DemoLoad:
+    """What loading the demo created (zero when it was already there)."""
+
+    workspace_id: int
+    users: int = 0
+    queries: int = 0
+    posts: int = 0
+
+
+def ensure_demo_workspace(session: Session) -> tuple[Workspace, int, int]:
+    """Create the demo workspace, its accounts, users and saved queries if missing."""
+    spec = DEMO_WORKSPACE
+    workspace = session.scalar(select(Workspace).where(Workspace.slug == spec["slug"]))
+    if workspace is None:
+        workspace = create_workspace(
+            session, spec["slug"], spec["name"], list(spec["competitors"]), spec["timezone"]
+        )
+    for account in spec.get("accounts", []):
+        add_account(
+            session, workspace, account["network"], account["handle"], account.get("display_name", "")
+        )
+    users = 0
+    for person in DEMO_USERS:
+        if session.scalar(select(User.id).where(User.email == person["email"])) is None:
+            add_user(session, person["email"], person["name"], person["password"], person["role"])
+            users += 1
+    competitors = {
+        c.name: c.id
+        for c in session.scalars(select(Competitor).where(Competitor.workspace_id == workspace.id))
+    }
+    queries = 0
+    for saved in spec["saved_queries"]:
+        exists = session.scalar(
+            select(SavedQuery.id).where(
+                SavedQuery.workspace_id == workspace.id, SavedQuery.name == saved["name"]
+            )
+        )
+        if exists is None:
+            create_query(
+                session,
+                workspace.id,
+                saved["name"],
+                saved["query"],
+                saved.get("description", ""),
+                competitors.get(saved.get("competitor") or ""),
+            )
+            queries += 1
+    return workspace, users, queries
+
+
+def load_demo(
+    factory: sessionmaker[Session],
+    history: int = 3000,
+    seed: int = 2017,
+    now: datetime | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> DemoLoad:
+    """Load the demo workspace and a week of calm history; running it again adds nothing."""
+    with unit_of_work(factory) as session:
+        workspace, users, queries = ensure_demo_workspace(session)
+        result = DemoLoad(workspace.id, users, queries)
+        has_posts = session.scalar(
+            select(func.count(Post.id)).where(Post.workspace_id == workspace.id)
+        )
+    if has_posts:
+        return result
+    records = DemoStream(seed=seed).history(history, end=now or utcnow())
+    with unit_of_work(factory) as session:
+        index = load_query_index(session, workspace.id)
+    for start in range(0, len(records), 500):
+        chunk = records[start : start + 500]
+        posts = [p for p in (validate_record(r) for r in chunk) if isinstance(p, PostIn)]
+        with unit_of_work(factory) as session:
+            result.posts += run_batch(session, workspace.id, posts, index, chunk).imported
+        if on_progress:
+            on_progress(min(start + 500, len(records)), len(records))
+    return result

@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from builders import make_record
+from clameur.listening.service import create_query
+from clameur.models import Author, Match, Post, Workspace
+from clameur.pipeline.ingest import import_file
+from clameur.store.engine import unit_of_work
+
+TWCS = Path(__file__).resolve().parents[3] / "shared" / "data" / "twcs-sample"
+
+
+def _workspace(factory: sessionmaker[Session]) -> int:
+    with unit_of_work(factory) as session:
+        workspace = Workspace(slug="acme", name="Acme")
+        session.add(workspace)
+        session.flush()
+        return workspace.id
+
+
+def _write_jsonl(path: Path, records: list[dict | str]) -> Path:
+    with path.open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write((record if isinstance(record, str) else json.dumps(record)) + "\n")
+    return path
+
+
+def _count(factory: sessionmaker[Session], model) -> int:  # type: ignore[no-untyped-def]
+    with unit_of_work(factory) as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_importing_the_same_file_twice_stores_each_post_once(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    ws = _workspace(factory)
+    source = _write_jsonl(tmp_path / "posts.jsonl", [make_record() for _ in range(25)])
+    first = import_file(factory, ws, source, "jsonl", tmp_path / "rejects.jsonl", batch_size=10)
+    second = import_file(factory, ws, source, "jsonl", tmp_path / "rejects.jsonl", batch_size=10)
+    assert (first.imported, first.present) == (25, 0)
+    assert (second.imported, second.present) == (0, 25)
+    assert _count(factory, Post) == 25
+
+
+def test_rejected_lines_are_written_with_their_line_number_and_reason(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    ws = _workspace(factory)
+    source = _write_jsonl(
+        tmp_path / "posts.jsonl",
+        [
+            make_record(),
+            "{not json",
+            make_record(created_at="yesterday-ish"),
+            make_record(network="myspace"),
+            make_record(text="   "),
+            make_record(),
+        ],
+    )
+    rejects = tmp_path / "rejects.jsonl"
+    summary = import_file(factory, ws, source, "jsonl", rejects)
+    assert (summary.imported, summary.rejected) == (2, 4)
+    lines = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert [line["line"] for line in lines] == [2, 3, 4, 5]
+    assert "invalid JSON" in lines[0]["reason"]
+    assert "created_at" in lines[1]["reason"]
+    assert "myspace" in lines[2]["reason"]
+    assert "text" in lines[3]["reason"]
+
+
+def test_a_clean_import_leaves_no_rejects_file(factory: sessionmaker[Session], tmp_path: Path) -> None:
+    ws = _workspace(factory)
+    rejects = tmp_path / "rejects.jsonl"
+    rejects.write_text("stale\n")
+    source = _write_jsonl(tmp_path / "posts.jsonl", [make_record()])
+    summary = import_file(factory, ws, source, "jsonl", rejects)
+    assert summary.rejects_path is None
+    assert not rejects.exists()
+
+
+def test_csv_columns_fold_into_author_and_metrics(factory: sessionmaker[Session], tmp_path: Path) -> None:
+    ws = _workspace(factory)
+    source = tmp_path / "posts.csv"
+    source.write_text(
+        "id,network,text,created_at,author,author_name,author_followers,author_verified,"
+        "lang,metrics_likes\n"
+        "c1,instagram,\"Trop bien, le festival !\",2026-06-01T10:00:00Z,@marie,Marie,1200,true,fr,42\n",
+        encoding="utf-8",
+    )
+    summary = import_file(factory, ws, source, "csv", tmp_path / "r.jsonl")
+    assert summary.imported == 1
+    with unit_of_work(factory) as session:
+        post = session.scalars(select(Post)).one()
+        assert post.metrics == {"likes": 42}
+        assert post.lang == "fr"
+        author = session.scalars(select(Author)).one()
+        assert (author.handle, author.display_name, author.followers, author.verified) == (
+            "marie",
+            "Marie",
+            1200,
+            True,
+        )
+
+
+def test_an_interrupted_import_resumes_to_the_same_final_state(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    ws = _workspace(factory)
+    records = [make_record(in_reply_to=None) for _ in range(40)]
+    full = _write_jsonl(tmp_path / "all.jsonl", records)
+    # The first 17 lines made it before the process died mid-file.
+    partial = _write_jsonl(tmp_path / "partial.jsonl", records[:17])
+    import_file(factory, ws, partial, "jsonl", tmp_path / "r.jsonl", batch_size=5)
+    summary = import_file(factory, ws, full, "jsonl", tmp_path / "r.jsonl", batch_size=5)
+    assert (summary.imported, summary.present) == (23, 17)
+    with unit_of_work(factory) as session:
+        ids = sorted(session.scalars(select(Post.external_id)))
+    assert ids == sorted(r["id"] for r in records)
+
+
+def test_new_posts_are_matched_against_saved_queries(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    ws = _workspace(factory)
+    with unit_of_work(factory) as session:
+        query_id = create_query(session, ws, "Refunds", "rembours* OR refund").id
+    source = _write_jsonl(
+        tmp_path / "posts.jsonl",
+        [
+            make_record(text="Je veux être remboursé !"),
+            make_record(text="Refund please"),
+            make_record(text="Super concert"),
+        ],
+    )
+    summary = import_file(factory, ws, source, "jsonl", tmp_path / "r.jsonl")
+    assert summary.matches == 2
+    with unit_of_work(factory) as session:
+        matched = session.scalars(
+            select(Post.text).join(Match, Match.post_id == Post.id).where(Match.query_id == query_id)
+        ).all()
+    assert sorted(matched) == ["Je veux être remboursé !", "Refund please"]
+
+
+def test_twcs_import_threads_replies_into_conversations(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    ws = _workspace(factory)
+    source = TWCS / "twcs_head_complete_threads.csv"
+    summary = import_file(factory, ws, source, "twcs", tmp_path / "r.jsonl")
+    assert summary.imported == 3555
+    assert summary.rejected == 0
+    with unit_of_work(factory) as session:
+        reply = session.scalars(select(Post).where(Post.external_id == "19")).one()
+        parent = session.get(Post, reply.parent_id)
+        assert parent is not None and parent.external_id == "20"
+        assert reply.conversation_key == parent.conversation_key == "19"
+        threads = session.scalar(select(func.count(func.distinct(Post.conversation_key))))
+        assert threads == 1042
+        orphans = session.scalar(
+            select(func.count(Post.id)).where(
+                Post.in_reply_to.is_not(None), Post.parent_id.is_(None)
+            )
+        )
+        assert orphans == 0

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from builders import add_posts, make_record, make_workspace
+from clameur.models import Post
+from clameur.store.dialect import clauses_filter, full_text_filter
+
+
+def _texts(session: Session, condition) -> set[str]:  # type: ignore[no-untyped-def]
+    return set(session.scalars(select(Post.text).where(condition)))
+
+
+def test_full_text_search_ignores_accents_and_case(session: Session) -> None:
+    ws = make_workspace(session)
+    add_posts(session, ws.id, [make_record(text="Un CAFÉ froid"), make_record(text="Du thé")])
+    found = _texts(session, full_text_filter(session, Post.id, "cafe"))
+    assert found == {"Un CAFÉ froid"}
+
+
+def test_full_text_search_requires_every_word(session: Session) -> None:
+    ws = make_workspace(session)
+    add_posts(
+        session,
+        ws.id,
+        [make_record(text="navette en retard"), make_record(text="navette à l'heure")],
+    )
+    found = _texts(session, full_text_filter(session, Post.id, "navette retard"))
+    assert found == {"navette en retard"}
+
+
+def test_full_text_search_finds_a_word_after_a_french_elision(session: Session) -> None:
+    ws = make_workspace(session)
+    add_posts(session, ws.id, [make_record(text="L'hôtel était sale"), make_record(text="Motel")])
+    assert _texts(session, full_text_filter(session, Post.id, "hotel")) == {"L'hôtel était sale"}
+
+
+def test_clause_filter_is_an_or_of_ands_with_prefixes(session: Session) -> None:
+    ws = make_workspace(session)
+    add_posts(
+        session,
+        ws.id,
+        [
+            make_record(text="Remboursement refusé"),
+            make_record(text="je veux être remboursée"),
+            make_record(text="navette bondée"),
+            make_record(text="rien à voir"),
+        ],
+    )
+    condition = clauses_filter(session, Post.id, [[("rembours", True)], [("navette", False)]])
+    assert _texts(session, condition) == {
+        "Remboursement refusé",
+        "je veux être remboursée",
+        "navette bondée",
+    }
+
+
+def test_punctuation_only_search_adds_no_filter(session: Session) -> None:
+    assert full_text_filter(session, Post.id, "?!") is None

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from clameur.kit.errors import SchemaOutOfDate
+from clameur.store import migrate
+from clameur.store.engine import make_engine
+
+
+def test_migration_history_is_linear() -> None:
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    assert len(script.get_heads()) == 1
+    revisions = list(script.walk_revisions())
+    for revision in revisions:
+        assert not revision.is_merge_point
+        assert not revision.is_branch_point
+    assert revisions[-1].down_revision is None
+
+
+def test_an_empty_database_is_refused_with_the_command_to_run(sqlite_file: str) -> None:
+    engine = make_engine(sqlite_file)
+    with pytest.raises(SchemaOutOfDate, match="clameur db upgrade"):
+        migrate.ensure_current(engine)
+
+
+def test_upgrade_brings_the_database_to_the_latest_revision(sqlite_file: str) -> None:
+    engine = make_engine(sqlite_file)
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == migrate.head_revision()
+    migrate.ensure_current(engine)
+    tables = set(inspect(engine).get_table_names())
+    assert {"posts", "authors", "saved_queries", "matches", "workspaces", "users"} <= tables
+    assert "posts_fts" in tables
+
+
+def test_downgrade_to_base_removes_every_table(sqlite_file: str) -> None:
+    engine = make_engine(sqlite_file)
+    migrate.upgrade(engine)
+    migrate.downgrade(engine, "base")
+    assert migrate.current_revision(engine) is None
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+
+
+def test_sqlite_database_runs_in_wal_mode(sqlite_file: str) -> None:
+    engine = make_engine(sqlite_file)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
