@@ -189,9 +189,10 @@ def backfill_query(
             if rows:
                 insert = insert_for(session)
                 session.execute(
-                    insert(Match.__table__)
-                    .values(rows)
-                    .on_conflict_do_nothing(index_elements=["query_id", "post_id"])
+                    insert(Match.__table__).on_conflict_do_nothing(
+                        index_elements=["query_id", "post_id"]
+                    ),
+                    rows,
                 )
             found += len(rows)
         start = stop

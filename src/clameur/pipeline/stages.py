@@ -105,7 +105,7 @@ def _upsert_authors(session: Session, items: Iterable[Item]) -> dict[tuple[str, 
         return {}
     insert = insert_for(session)
     table = Author.__table__
-    statement = insert(table).values(list(rows.values()))
+    statement = insert(table)
     statement = statement.on_conflict_do_update(
         index_elements=["network", "handle"],
         set_={
@@ -115,7 +115,9 @@ def _upsert_authors(session: Session, items: Iterable[Item]) -> dict[tuple[str, 
             "updated_at": statement.excluded.updated_at,
         },
     ).returning(table.c.id, table.c.network, table.c.handle)
-    return {(network, handle): id_ for id_, network, handle in session.execute(statement)}
+    # executemany: compiled once and cached, sent as multi-row INSERTs ("insertmanyvalues").
+    result = session.execute(statement, list(rows.values()))
+    return {(network, handle): id_ for id_, network, handle in result}
 
 
 def store(session: Session, workspace_id: int, items: list[Item]) -> BatchResult:
@@ -159,11 +161,10 @@ def store(session: Session, workspace_id: int, items: list[Item]) -> BatchResult
     posts = Post.__table__
     statement = (
         insert(posts)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["network", "external_id"])
         .returning(posts.c.id, posts.c.network, posts.c.external_id)
     )
-    inserted = session.execute(statement).all()
+    inserted = session.execute(statement, rows).all()
     result.imported = len(inserted)
     result.present += len(unique) - len(inserted)
     result.new_post_ids = [row[0] for row in inserted]
@@ -176,9 +177,8 @@ def store(session: Session, workspace_id: int, items: list[Item]) -> BatchResult
             )
     if match_rows:
         session.execute(
-            insert(Match.__table__).values(match_rows).on_conflict_do_nothing(
-                index_elements=["query_id", "post_id"]
-            )
+            insert(Match.__table__).on_conflict_do_nothing(index_elements=["query_id", "post_id"]),
+            match_rows,
         )
     result.matches = len(match_rows)
     if inserted:
