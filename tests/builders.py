@@ -40,7 +40,10 @@ def make_workspace(session: Session, slug: str = "acme", name: str = "Acme") -> 
 
 
 def add_posts(
-    session: Session, workspace_id: int, records: list[dict[str, Any]], index: QueryIndex | None = None
+    session: Session,
+    workspace_id: int,
+    records: list[dict[str, Any]],
+    index: QueryIndex | None = None,
 ) -> BatchResult:
     """Run records through the pipeline into the store."""
     posts = [PostIn.model_validate(r) for r in records]

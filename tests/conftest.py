@@ -15,8 +15,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 import clameur.models  # noqa: F401  (registers every table)
-from clameur.store.base import Base
 from clameur.store import migrate
+from clameur.store.base import Base
 from clameur.store.engine import make_engine, make_session_factory, normalise_url
 
 PG_ENV = "CLAMEUR_TEST_DATABASE_URL"
@@ -44,11 +44,15 @@ def _throwaway_postgres() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
     """A migrated database engine, once per backend for the whole run."""
     if request.param == "postgresql":
         if not os.environ.get(PG_ENV):
-            pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1/test)")
+            pytest.skip(
+                f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1/test)"
+            )
         generator = _throwaway_postgres()
         url = next(generator)
     else:

@@ -73,7 +73,9 @@ def test_rejected_lines_are_written_with_their_line_number_and_reason(
     assert "text" in lines[3]["reason"]
 
 
-def test_a_clean_import_leaves_no_rejects_file(factory: sessionmaker[Session], tmp_path: Path) -> None:
+def test_a_clean_import_leaves_no_rejects_file(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
     ws = _workspace(factory)
     rejects = tmp_path / "rejects.jsonl"
     rejects.write_text("stale\n")
@@ -83,13 +85,16 @@ def test_a_clean_import_leaves_no_rejects_file(factory: sessionmaker[Session], t
     assert not rejects.exists()
 
 
-def test_csv_columns_fold_into_author_and_metrics(factory: sessionmaker[Session], tmp_path: Path) -> None:
+def test_csv_columns_fold_into_author_and_metrics(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
     ws = _workspace(factory)
     source = tmp_path / "posts.csv"
     source.write_text(
         "id,network,text,created_at,author,author_name,author_followers,author_verified,"
         "lang,metrics_likes\n"
-        "c1,instagram,\"Trop bien, le festival !\",2026-06-01T10:00:00Z,@marie,Marie,1200,true,fr,42\n",
+        'c1,instagram,"Trop bien, le festival !",2026-06-01T10:00:00Z,'
+        "@marie,Marie,1200,true,fr,42\n",
         encoding="utf-8",
     )
     summary = import_file(factory, ws, source, "csv", tmp_path / "r.jsonl")
@@ -141,7 +146,9 @@ def test_new_posts_are_matched_against_saved_queries(
     assert summary.matches == 2
     with unit_of_work(factory) as session:
         matched = session.scalars(
-            select(Post.text).join(Match, Match.post_id == Post.id).where(Match.query_id == query_id)
+            select(Post.text)
+            .join(Match, Match.post_id == Post.id)
+            .where(Match.query_id == query_id)
         ).all()
     assert sorted(matched) == ["Je veux être remboursé !", "Refund please"]
 

@@ -36,7 +36,9 @@ def test_the_runner_stores_queued_posts_and_rejects_malformed_ones(
             ).all()
         )
         assert statuses == {"done": 2, "rejected": 1}
-        rejected = session.scalars(select(InboundItem).where(InboundItem.status == "rejected")).one()
+        rejected = session.scalars(
+            select(InboundItem).where(InboundItem.status == "rejected")
+        ).one()
         assert "network: is required" in (rejected.error or "")
 
 
@@ -68,7 +70,9 @@ def test_a_new_saved_query_is_backfilled_over_stored_posts(factory: sessionmaker
     Runner(factory).drain()
     with unit_of_work(factory) as session:
         matched = session.scalars(
-            select(Post.text).join(Match, Match.post_id == Post.id).where(Match.query_id == query_id)
+            select(Post.text)
+            .join(Match, Match.post_id == Post.id)
+            .where(Match.query_id == query_id)
         ).all()
         assert matched == ["La navette est en retard"]
         saved = session.get(SavedQuery, query_id)

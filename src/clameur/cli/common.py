@@ -15,8 +15,8 @@ from clameur.settings import Settings, get_settings
 from clameur.store import migrate
 from clameur.store.engine import make_engine, make_session_factory
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def settings() -> Settings:

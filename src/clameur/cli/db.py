@@ -7,7 +7,9 @@ import typer
 from clameur.cli.common import console, open_engine, settings
 from clameur.store import migrate
 
-app = typer.Typer(help="The database schema: upgrade it, see where it stands.", no_args_is_help=True)
+app = typer.Typer(
+    help="The database schema: upgrade it, see where it stands.", no_args_is_help=True
+)
 
 
 @app.command()

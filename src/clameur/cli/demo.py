@@ -9,7 +9,9 @@ from clameur.cli.common import console, friendly_errors, open_store, settings
 from clameur.connectors.demo.workspace import DEMO_USERS
 from clameur.workspaces.demo import load_demo
 
-app = typer.Typer(help="The demo workspace: a fictional festival and its social buzz.", no_args_is_help=True)
+app = typer.Typer(
+    help="The demo workspace: a fictional festival and its social buzz.", no_args_is_help=True
+)
 
 
 @app.command("load")

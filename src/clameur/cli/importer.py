@@ -17,7 +17,10 @@ from clameur.workspaces.service import resolve_workspace
 def import_command(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The file to import."),
     format: str | None = typer.Option(
-        None, "--format", "-f", help=f"One of {', '.join(FORMATS)}; guessed from the name if omitted."
+        None,
+        "--format",
+        "-f",
+        help=f"One of {', '.join(FORMATS)}; guessed from the name if omitted.",
     ),
     workspace: str | None = typer.Option(None, "--workspace", "-w", help="Workspace slug."),
     rejects: Path | None = typer.Option(
@@ -33,7 +36,9 @@ def import_command(
             err_console.print(f"[bold red]Error:[/] {error}")
             raise typer.Exit(2) from None
         if fmt not in FORMATS:
-            err_console.print(f"[bold red]Error:[/] unknown format {fmt!r}: use {', '.join(FORMATS)}")
+            err_console.print(
+                f"[bold red]Error:[/] unknown format {fmt!r}: use {', '.join(FORMATS)}"
+            )
             raise typer.Exit(2)
         config = settings()
         _engine, factory = open_store(config)

@@ -15,7 +15,9 @@ from clameur.store.engine import unit_of_work
 def serve_command(
     host: str | None = typer.Option(None, help="Address to listen on (default from settings)."),
     port: int | None = typer.Option(None, help="Port (default from settings)."),
-    demo: bool = typer.Option(False, "--demo", help="Stream live demo posts into the demo workspace."),
+    demo: bool = typer.Option(
+        False, "--demo", help="Stream live demo posts into the demo workspace."
+    ),
     runner: bool | None = typer.Option(
         None, "--runner/--no-runner", help="Run the pipeline inside this process (default: on)."
     ),

@@ -38,5 +38,7 @@ def list_users() -> None:
         with unit_of_work(factory) as session:
             table = Table("e-mail", "name", "role", "active")
             for user in session.query(User).order_by(User.email):
-                table.add_row(user.email, user.name, user.role.value, "yes" if user.active else "no")
+                table.add_row(
+                    user.email, user.name, user.role.value, "yes" if user.active else "no"
+                )
             console.print(table)

@@ -36,8 +36,10 @@ def load_query_index(session: Session, workspace_id: int) -> QueryIndex:
 def queries_fingerprint(session: Session, workspace_id: int) -> tuple[int, int]:
     """Changes whenever a saved query of the workspace is added, edited or removed."""
     count, revisions = session.execute(
-        select(func.count(SavedQuery.id), func.coalesce(func.sum(SavedQuery.revision + SavedQuery.id), 0))
-        .where(SavedQuery.workspace_id == workspace_id, SavedQuery.active.is_(True))
+        select(
+            func.count(SavedQuery.id),
+            func.coalesce(func.sum(SavedQuery.revision + SavedQuery.id), 0),
+        ).where(SavedQuery.workspace_id == workspace_id, SavedQuery.active.is_(True))
     ).one()
     return int(count), int(revisions)
 
@@ -46,7 +48,9 @@ def list_queries(session: Session, workspace_id: int) -> list[SavedQuery]:
     """The workspace's saved queries, by name."""
     return list(
         session.scalars(
-            select(SavedQuery).where(SavedQuery.workspace_id == workspace_id).order_by(SavedQuery.name)
+            select(SavedQuery)
+            .where(SavedQuery.workspace_id == workspace_id)
+            .order_by(SavedQuery.name)
         )
     )
 
@@ -260,9 +264,8 @@ def list_posts(
     if filters.query_id is not None:
         get_query(session, workspace_id, filters.query_id)
         order_time, order_id = Match.created_at, Match.post_id
-        statement = (
-            select(Post)
-            .join(Match, and_(Match.post_id == Post.id, Match.query_id == filters.query_id))
+        statement = select(Post).join(
+            Match, and_(Match.post_id == Post.id, Match.query_id == filters.query_id)
         )
     else:
         order_time, order_id = Post.created_at, Post.id

@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clameur.kit.time import utcnow
-from clameur.store.base import BigId, Base, UTCDateTime
+from clameur.store.base import Base, BigId, UTCDateTime
 
 
 class Author(Base):

@@ -9,7 +9,7 @@ from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clameur.kit.time import utcnow
-from clameur.store.base import BigId, Base, Json, UTCDateTime
+from clameur.store.base import Base, BigId, Json, UTCDateTime
 
 
 class InboundItem(Base):

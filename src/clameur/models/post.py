@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clameur.kit.time import utcnow
 from clameur.models.author import Author
-from clameur.store.base import BigId, Base, Json, UTCDateTime
+from clameur.store.base import Base, BigId, Json, UTCDateTime
 
 
 class Post(Base):
@@ -66,5 +66,3 @@ class Match(Base):
         BigId, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-

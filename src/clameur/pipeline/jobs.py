@@ -108,7 +108,7 @@ def _finish(
             return
         job.last_error = "".join(traceback.format_exception_only(error)).strip()
         if job.attempts < MAX_ATTEMPTS:
-            delay = retry_in if retry_in is not None else 2 ** job.attempts * 5
+            delay = retry_in if retry_in is not None else 2**job.attempts * 5
             job.status = "pending"
             job.run_after = utcnow() + timedelta(seconds=delay)
         else:

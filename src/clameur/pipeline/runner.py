@@ -35,7 +35,9 @@ from clameur.store.engine import unit_of_work
 log = logging.getLogger(__name__)
 
 
-def _backfill(factory: sessionmaker[Session], payload: dict[str, Any], progress: Callable[[float], None]) -> None:
+def _backfill(
+    factory: sessionmaker[Session], payload: dict[str, Any], progress: Callable[[float], None]
+) -> None:
     backfill_query(factory, int(payload["query_id"]), int(payload["revision"]), progress)
 
 

@@ -85,7 +85,9 @@ class PostIn(BaseModel):
             if value == "twitter":
                 value = "x"
             if value not in NETWORKS:
-                raise ValueError(f"unknown network {value!r} (expected one of {', '.join(NETWORKS)})")
+                raise ValueError(
+                    f"unknown network {value!r} (expected one of {', '.join(NETWORKS)})"
+                )
         return value
 
     @field_validator("text")

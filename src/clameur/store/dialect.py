@@ -136,7 +136,8 @@ def clauses_filter(
     ors = []
     for clause in clauses:
         ands = [
-            "'" + term.replace("'", "''") + "'" + (":*" if prefix else "") for term, prefix in clause
+            "'" + term.replace("'", "''") + "'" + (":*" if prefix else "")
+            for term, prefix in clause
         ]
         ors.append("(" + " & ".join(ands) + ")")
     return literal_column("posts.search_vector").op("@@")(

@@ -64,5 +64,9 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 def is_sqlite(engine_or_session: Engine | Session) -> bool:
     """True when the engine (or the session's bind) is SQLite."""
-    bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
+    bind = (
+        engine_or_session.get_bind()
+        if isinstance(engine_or_session, Session)
+        else engine_or_session
+    )
     return bind.dialect.name == "sqlite"

@@ -41,7 +41,11 @@ def ensure_demo_workspace(session: Session) -> tuple[Workspace, int, int]:
         )
     for account in spec.get("accounts", []):
         add_account(
-            session, workspace, account["network"], account["handle"], account.get("display_name", "")
+            session,
+            workspace,
+            account["network"],
+            account["handle"],
+            account.get("display_name", ""),
         )
     users = 0
     for person in DEMO_USERS:

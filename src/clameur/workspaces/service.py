@@ -63,7 +63,10 @@ _DUMMY_HASH = _hasher.hash("not-a-password")
 
 
 def create_workspace(
-    session: Session, slug: str, name: str, competitors: list[str] | None = None,
+    session: Session,
+    slug: str,
+    name: str,
+    competitors: list[str] | None = None,
     timezone: str = "Europe/Paris",
 ) -> Workspace:
     """Create a brand workspace with its competitors."""
@@ -86,7 +89,9 @@ def get_workspace(session: Session, slug: str) -> Workspace:
     return workspace
 
 
-def resolve_workspace(session: Session, slug: str | None, create_default: bool = False) -> Workspace:
+def resolve_workspace(
+    session: Session, slug: str | None, create_default: bool = False
+) -> Workspace:
     """The named workspace, else the only one, else a new 'default' one if allowed."""
     if slug:
         return get_workspace(session, slug)
