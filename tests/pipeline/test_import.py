@@ -174,3 +174,22 @@ def test_twcs_import_threads_replies_into_conversations(
             )
         )
         assert orphans == 0
+
+
+def test_a_post_the_database_refuses_is_rejected_alone(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    ws = _workspace(factory)
+    # PostgreSQL's JSONB refuses NUL characters; SQLite stores them.
+    records = [make_record(), make_record(extra="bad\u0000byte"), make_record()]
+    source = _write_jsonl(tmp_path / "posts.jsonl", records)
+    rejects = tmp_path / "rejects.jsonl"
+    summary = import_file(factory, ws, source, "jsonl", rejects)
+    dialect = factory.kw["bind"].dialect.name
+    if dialect == "postgresql":
+        assert (summary.imported, summary.rejected) == (2, 1)
+        entry = json.loads(rejects.read_text().splitlines()[0])
+        assert entry["line"] == 2 and "refused by the database" in entry["reason"]
+    else:
+        assert (summary.imported, summary.rejected) == (3, 0)
+    assert _count(factory, Post) == summary.imported

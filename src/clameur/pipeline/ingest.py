@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from clameur.listening.service import load_query_index
 from clameur.pipeline.readers import read_records
 from clameur.pipeline.schemas import PostIn
-from clameur.pipeline.stages import run_batch
+from clameur.pipeline.stages import run_batch_isolating_failures
 from clameur.store.engine import unit_of_work
 
 
@@ -79,22 +79,36 @@ def import_file(
     tmp_rejects = rejects_path.with_name(rejects_path.name + ".part")
     posts: list[PostIn] = []
     raws: list[dict[str, Any] | None] = []
+    lines: list[int] = []
     last_line = 0
 
     def flush() -> None:
         if not posts:
             return
         with unit_of_work(factory) as session:
-            result = run_batch(session, workspace_id, posts, index, raws if keep_raw else None)
+            result, failures = run_batch_isolating_failures(
+                session, workspace_id, posts, index, raws if keep_raw else None
+            )
+        for position, reason in failures.items():
+            reject(lines[position], reason, raws[position])
         summary.imported += result.imported
         summary.present += result.present
         summary.matches += result.matches
         posts.clear()
         raws.clear()
+        lines.clear()
         if on_progress:
             on_progress(last_line, summary)
 
     with tmp_rejects.open("w", encoding="utf-8") as rejects:
+
+        def reject(line: int, reason: str, data: dict[str, Any] | None) -> None:
+            summary.rejected += 1
+            entry = {"line": line, "reason": reason, "record": data}
+            rejects.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+            if len(summary.reject_reasons) < 5:
+                summary.reject_reasons.append(f"line {line}: {reason}")
+
         for record in read_records(path, fmt):
             last_line = record.line
             summary.lines += 1
@@ -102,20 +116,11 @@ def import_file(
                 record.error if record.data is None else validate_record(record.data)  # type: ignore[assignment]
             )
             if isinstance(outcome, str):
-                summary.rejected += 1
-                rejects.write(
-                    json.dumps(
-                        {"line": record.line, "reason": outcome, "record": record.data},
-                        ensure_ascii=False,
-                        default=str,
-                    )
-                    + "\n"
-                )
-                if len(summary.reject_reasons) < 5:
-                    summary.reject_reasons.append(f"line {record.line}: {outcome}")
+                reject(record.line, outcome, record.data)
                 continue
             posts.append(outcome)
             raws.append(record.data)
+            lines.append(record.line)
             if len(posts) >= batch_size:
                 flush()
         flush()

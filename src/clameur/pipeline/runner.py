@@ -28,7 +28,7 @@ from clameur.models import InboundItem
 from clameur.pipeline.ingest import validate_record
 from clameur.pipeline.jobs import JobFunction, run_one_job
 from clameur.pipeline.schemas import PostIn
-from clameur.pipeline.stages import BatchResult, run_batch
+from clameur.pipeline.stages import BatchResult, run_batch_isolating_failures
 from clameur.query import QueryIndex
 from clameur.store.engine import unit_of_work
 
@@ -107,13 +107,16 @@ def process_inbound(
             by_workspace.setdefault(item.workspace_id, []).append((item, outcome))
         for workspace_id, pairs in by_workspace.items():
             index = cache.get(session, workspace_id)
-            result = run_batch(
+            result, failures = run_batch_isolating_failures(
                 session,
                 workspace_id,
                 [post for _item, post in pairs],
                 index,
                 [item.payload for item, _post in pairs],
             )
+            for position, reason in failures.items():
+                failed = pairs[position][0]
+                failed.status, failed.error, failed.processed_at = "rejected", reason, now
             total.imported += result.imported
             total.present += result.present
             total.matches += result.matches

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
 from clameur.kit.text import normalise as normalise_text
@@ -233,3 +234,34 @@ def run_batch(
         Item(post=post, raw=raws[i] if raws is not None else None) for i, post in enumerate(posts)
     ]
     return store(session, workspace_id, match(enrich(normalise(items)), index))
+
+
+def run_batch_isolating_failures(
+    session: Session,
+    workspace_id: int,
+    posts: list[PostIn],
+    index: QueryIndex,
+    raws: list[dict[str, Any] | None] | None = None,
+) -> tuple[BatchResult, dict[int, str]]:
+    """Run a batch; if the database refuses it, run its posts one by one so that one bad post
+    is rejected (by position, with the database's reason) instead of blocking the others."""
+    try:
+        with session.begin_nested():
+            return run_batch(session, workspace_id, posts, index, raws), {}
+    except DBAPIError:
+        pass
+    total = BatchResult()
+    failures: dict[int, str] = {}
+    for position, post in enumerate(posts):
+        raw = [raws[position]] if raws is not None else None
+        try:
+            with session.begin_nested():
+                result = run_batch(session, workspace_id, [post], index, raw)
+        except DBAPIError as error:
+            failures[position] = f"refused by the database: {str(error.orig).splitlines()[0]}"
+            continue
+        total.imported += result.imported
+        total.present += result.present
+        total.matches += result.matches
+        total.new_post_ids.extend(result.new_post_ids)
+    return total, failures
