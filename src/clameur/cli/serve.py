@@ -8,6 +8,7 @@ import signal
 import typer
 
 from clameur.cli.common import console, friendly_errors, open_store, settings
+from clameur.connectors.demo.replay import DemoReplay
 from clameur.pipeline.runner import Runner
 from clameur.store.engine import unit_of_work
 
@@ -31,14 +32,13 @@ def serve_command(
         config = settings()
         _engine, factory = open_store(config)
         app = create_app(config, factory)
-        background = []
+        background: list[Runner | DemoReplay] = []
         use_runner = config.pipeline.embedded_runner if runner is None else runner
         if use_runner:
             embedded = Runner(factory, config.pipeline.batch_size, config.pipeline.poll_seconds)
             embedded.start_thread()
             background.append(embedded)
         if demo or config.demo.enabled:
-            from clameur.connectors.demo.replay import DemoReplay
             from clameur.connectors.demo.workspace import DEMO_WORKSPACE
             from clameur.workspaces.service import get_workspace
 

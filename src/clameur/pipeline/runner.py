@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from clameur.kit.time import utcnow
@@ -65,7 +65,7 @@ def enqueue_posts(
 ) -> int:
     """Store raw posts in the inbound queue (the caller commits); they are processed later."""
     session.execute(
-        InboundItem.__table__.insert(),
+        insert(InboundItem),
         [
             {
                 "workspace_id": workspace_id,

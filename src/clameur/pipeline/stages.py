@@ -6,7 +6,7 @@ processes and in `clameur import`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,7 +188,7 @@ def store(session: Session, workspace_id: int, items: list[Item]) -> BatchResult
     return result
 
 
-def _link_replies(session: Session, inserted: list[Any]) -> None:
+def _link_replies(session: Session, inserted: Sequence[Any]) -> None:
     """Point new replies at their parents, and waiting replies at their newly arrived parent."""
     parent = aliased(Post)
     new_ids = [row[0] for row in inserted]
@@ -227,7 +227,7 @@ def run_batch(
     workspace_id: int,
     posts: list[PostIn],
     index: QueryIndex,
-    raws: list[dict[str, Any] | None] | None = None,
+    raws: Sequence[dict[str, Any] | None] | None = None,
 ) -> BatchResult:
     """Run the whole chain over one batch of validated posts (the caller commits)."""
     items = [
@@ -241,7 +241,7 @@ def run_batch_isolating_failures(
     workspace_id: int,
     posts: list[PostIn],
     index: QueryIndex,
-    raws: list[dict[str, Any] | None] | None = None,
+    raws: Sequence[dict[str, Any] | None] | None = None,
 ) -> tuple[BatchResult, dict[int, str]]:
     """Run a batch; if the database refuses it, run its posts one by one so that one bad post
     is rejected (by position, with the database's reason) instead of blocking the others."""
