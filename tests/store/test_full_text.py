@@ -58,3 +58,11 @@ def test_clause_filter_is_an_or_of_ands_with_prefixes(session: Session) -> None:
 
 def test_punctuation_only_search_adds_no_filter(session: Session) -> None:
     assert full_text_filter(session, Post.id, "?!") is None
+
+
+def test_full_text_search_folds_ligatures_like_the_query_language(session: Session) -> None:
+    ws = make_workspace(session)
+    add_posts(session, ws.id, [make_record(text="Mon cœur bat"), make_record(text="Große Straße")])
+    assert _texts(session, full_text_filter(session, Post.id, "coeur")) == {"Mon cœur bat"}
+    assert _texts(session, full_text_filter(session, Post.id, "cœur")) == {"Mon cœur bat"}
+    assert _texts(session, full_text_filter(session, Post.id, "strasse")) == {"Große Straße"}

@@ -10,6 +10,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from clameur.kit.text import fold
+
 
 def normalise_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL URLs written without a driver."""
@@ -38,9 +40,15 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA cache_size=-65536")
             cursor.close()
+            # The full-text triggers index text folded the way the query language folds it.
+            dbapi_connection.create_function("clameur_fold", 1, _fold_or_none, deterministic=True)
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def _fold_or_none(value: str | None) -> str | None:
+    return None if value is None else fold(value)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
