@@ -26,3 +26,7 @@ app.command("worker")(worker_command)
 def main() -> None:
     """Entry point of the console script."""
     app()
+
+
+if __name__ == "__main__":
+    main()

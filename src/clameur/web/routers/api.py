@@ -1,0 +1,162 @@
+"""The JSON API (/api/v1): the same session cookie as the pages, CSRF header on unsafe calls."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from clameur.listening.service import (
+    PostFilters,
+    create_query,
+    delete_query,
+    get_query,
+    list_posts,
+    update_query,
+)
+from clameur.query import QuerySyntaxError, parse
+from clameur.web.deps import CurrentUser, CurrentWorkspace, Db, Editor
+from clameur.web.reads import QuerySummary, get_post, query_summaries, summary_of
+from clameur.web.routers.queries import check_competitor
+from clameur.web.schemas import (
+    ErrorRead,
+    PostList,
+    PostRead,
+    QueryValidate,
+    QueryValidation,
+    SavedQueryCreate,
+    SavedQueryRead,
+    SavedQueryUpdate,
+)
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorRead, "description": "Malformed request (a query's syntax error)"},
+    401: {"model": ErrorRead, "description": "Not signed in"},
+    403: {"model": ErrorRead, "description": "Not allowed, or CSRF token missing"},
+    404: {"model": ErrorRead, "description": "Not found"},
+    409: {"model": ErrorRead, "description": "Conflicts with the current state"},
+}
+
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
+
+
+def _read(summary: QuerySummary) -> SavedQueryRead:
+    saved = summary.saved
+    return SavedQueryRead(
+        id=saved.id,
+        name=saved.name,
+        query=saved.query,
+        description=saved.description,
+        competitor_id=saved.competitor_id,
+        active=saved.active,
+        revision=saved.revision,
+        backfilled_revision=saved.backfilled_revision,
+        up_to_date=summary.up_to_date,
+        matches=summary.matches,
+        created_at=saved.created_at,
+        updated_at=saved.updated_at,
+    )
+
+
+@router.get("/posts", response_model=PostList, tags=["posts"])
+def list_posts_api(
+    db: Db,
+    user: CurrentUser,
+    workspace: CurrentWorkspace,
+    query_id: int | None = None,
+    q: Annotated[str | None, Query(description="An ad-hoc query in the query language")] = None,
+    network: Annotated[list[str], Query()] = [],  # noqa: B006 (FastAPI copies defaults)
+    lang: Annotated[list[str], Query()] = [],  # noqa: B006
+    since: datetime | None = None,
+    until: datetime | None = None,
+    search: Annotated[str | None, Query(description="Words to find, accents ignored")] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> PostList:
+    """Posts newest first, filtered; pass `next_cursor` back as `cursor` for the next page."""
+    filters = PostFilters(
+        query_id=query_id,
+        query_text=q or None,
+        networks=network,
+        langs=lang,
+        since=since,
+        until=until,
+        search=search or None,
+    )
+    page = list_posts(db, workspace.id, filters, cursor=cursor, limit=limit)
+    return PostList(
+        items=[PostRead.model_validate(post) for post in page.posts], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/posts/{post_id}", response_model=PostRead, tags=["posts"])
+def get_post_api(db: Db, user: CurrentUser, workspace: CurrentWorkspace, post_id: int) -> PostRead:
+    """One post."""
+    return PostRead.model_validate(get_post(db, workspace.id, post_id))
+
+
+@router.get("/queries", response_model=list[SavedQueryRead], tags=["queries"])
+def list_queries_api(
+    db: Db, user: CurrentUser, workspace: CurrentWorkspace
+) -> list[SavedQueryRead]:
+    """The workspace's saved queries, by name."""
+    return [_read(summary) for summary in query_summaries(db, workspace.id)]
+
+
+@router.post("/queries", response_model=SavedQueryRead, status_code=201, tags=["queries"])
+def create_query_api(
+    db: Db, user: Editor, workspace: CurrentWorkspace, body: SavedQueryCreate
+) -> SavedQueryRead:
+    """Save a query; its past matches are searched in the background."""
+    saved = create_query(
+        db,
+        workspace.id,
+        body.name,
+        body.query,
+        body.description,
+        check_competitor(workspace, body.competitor_id),
+    )
+    return _read(summary_of(db, saved))
+
+
+@router.post("/queries/validate", response_model=QueryValidation, tags=["queries"])
+def validate_query_api(user: CurrentUser, body: QueryValidate) -> QueryValidation:
+    """Whether the query parses; if not, the parser's message and the 1-based position."""
+    try:
+        parse(body.query)
+    except QuerySyntaxError as error:
+        return QueryValidation(valid=False, message=str(error), position=error.position)
+    return QueryValidation(valid=True)
+
+
+@router.get("/queries/{query_id}", response_model=SavedQueryRead, tags=["queries"])
+def get_query_api(
+    db: Db, user: CurrentUser, workspace: CurrentWorkspace, query_id: int
+) -> SavedQueryRead:
+    """One saved query."""
+    return _read(summary_of(db, get_query(db, workspace.id, query_id)))
+
+
+@router.put("/queries/{query_id}", response_model=SavedQueryRead, tags=["queries"])
+def update_query_api(
+    db: Db, user: Editor, workspace: CurrentWorkspace, query_id: int, body: SavedQueryUpdate
+) -> SavedQueryRead:
+    """Replace a saved query; if its text changed, its matches are rebuilt."""
+    saved = update_query(
+        db,
+        workspace.id,
+        query_id,
+        body.name,
+        body.query,
+        body.description,
+        check_competitor(workspace, body.competitor_id),
+    )
+    return _read(summary_of(db, saved))
+
+
+@router.delete("/queries/{query_id}", status_code=204, tags=["queries"])
+def delete_query_api(db: Db, user: Editor, workspace: CurrentWorkspace, query_id: int) -> Response:
+    """Delete a saved query and its matches."""
+    delete_query(db, workspace.id, query_id)
+    return Response(status_code=204)

@@ -1,0 +1,109 @@
+"""The shapes the JSON API reads and writes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AuthorRead(BaseModel):
+    """Who wrote a post."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    network: str
+    handle: str
+    display_name: str
+    followers: int
+    verified: bool
+
+
+class PostRead(BaseModel):
+    """A post as heard on a network."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    network: str
+    external_id: str
+    url: str | None
+    text: str
+    lang: str | None
+    created_at: datetime
+    ingested_at: datetime
+    author: AuthorRead | None
+    metrics: dict[str, Any]
+    sentiment: str | None
+    intents: list[str]
+    in_reply_to: str | None
+    conversation_key: str | None
+
+
+class PostList(BaseModel):
+    """A page of posts, newest first; pass `next_cursor` back as `cursor` for the next page."""
+
+    items: list[PostRead]
+    next_cursor: str | None
+
+
+class SavedQueryCreate(BaseModel):
+    """A new saved query."""
+
+    name: str = Field(min_length=1, max_length=200)
+    query: str = Field(min_length=1, max_length=20_000)
+    description: str = Field(default="", max_length=5_000)
+    competitor_id: int | None = None
+
+
+class SavedQueryUpdate(SavedQueryCreate):
+    """A saved query's new version (every field is replaced)."""
+
+
+class SavedQueryRead(BaseModel):
+    """A saved query, its backfill state and how many posts it matched."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    query: str
+    description: str
+    competitor_id: int | None
+    active: bool
+    revision: int
+    backfilled_revision: int
+    up_to_date: bool
+    matches: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class QueryValidate(BaseModel):
+    """A query to check."""
+
+    query: str = Field(max_length=20_000)
+
+
+class QueryValidation(BaseModel):
+    """Whether a query parses, and where it goes wrong if not."""
+
+    valid: bool
+    message: str | None = None
+    position: int | None = None
+
+
+class ErrorRead(BaseModel):
+    """An error: what went wrong, and where in the query for syntax errors."""
+
+    detail: str
+    position: int | None = None
+
+
+class Health(BaseModel):
+    """The application is up and its database answers."""
+
+    status: str
+    database: str | None
