@@ -1,4 +1,4 @@
-"""Web fixtures: a migrated SQLite database per module, emptied after each test, and builders."""
+"""Web fixtures: the application on the test database, a form-aware client, and builders."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 with warnings.catch_warnings():
@@ -26,42 +26,13 @@ from clameur.models import Role
 from clameur.pipeline.schemas import PostIn
 from clameur.pipeline.stages import run_batch
 from clameur.settings import DatabaseSettings, Settings, WebSettings
-from clameur.store import migrate
-from clameur.store.base import Base
-from clameur.store.engine import make_engine, make_session_factory, unit_of_work
+from clameur.store.engine import make_session_factory, unit_of_work
 from clameur.web.app import create_app
 from clameur.workspaces.service import add_user, create_workspace
 
 PASSWORD = "correct horse battery"
 NOW = datetime(2024, 5, 14, 12, 0, tzinfo=UTC)
 _ids = count(1)
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """A fresh SQLite database for the module, its schema built by the migrations."""
-    path = tmp_path_factory.mktemp("web") / "clameur.db"
-    engine = make_engine(f"sqlite:///{path.as_posix()}")
-    migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def factory(engine: Engine) -> sessionmaker[Session]:
-    return make_session_factory(engine)
-
-
-@pytest.fixture(autouse=True)
-def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Each test starts from empty tables (the requests of a test commit, so no rollback)."""
-    yield
-    if "factory" not in request.fixturenames:
-        return
-    factory = request.getfixturevalue("factory")
-    with unit_of_work(factory) as session:
-        for table in reversed(Base.metadata.sorted_tables):
-            session.execute(delete(table))
 
 
 def _settings(data_dir: Path, url: str, **web: Any) -> Settings:
@@ -80,12 +51,11 @@ def settings_for(tmp_path: Path) -> Callable[..., Settings]:
 
 
 @pytest.fixture(scope="module")
-def app(
-    engine: Engine, factory: sessionmaker[Session], tmp_path_factory: pytest.TempPathFactory
-) -> FastAPI:
-    """The application on the module's database."""
+def app(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    """The application on the test database (SQLite, and PostgreSQL when configured); the
+    root `factory` fixture empties the tables around each test."""
     url = engine.url.render_as_string(hide_password=False)
-    return create_app(_settings(tmp_path_factory.mktemp("data"), url), factory)
+    return create_app(_settings(tmp_path_factory.mktemp("data"), url), make_session_factory(engine))
 
 
 class Browser(TestClient):
