@@ -110,7 +110,7 @@ def test_a_malformed_ad_hoc_query_shows_the_parser_message_where_it_fails(agent,
     build.store(workspace, [build.post()])
     response = agent.get("/listening", params={"q": "cafe AND (lait"})
     assert response.status_code == 200
-    assert "unbalanced parenthesis" in response.text
+    assert "parenthèse non fermée ou en trop" in response.text
     assert "ligne 1, colonne 10" in response.text
     assert "cafe AND (lait\n" in response.text
     assert " " * 9 + "^" in response.text

@@ -20,7 +20,7 @@ def test_a_valid_query_is_confirmed(agent):
 def test_a_malformed_query_gets_the_message_and_a_caret_under_the_fault(agent):
     response = validate(agent, "cafe AND (lait")
     assert response.status_code == 200
-    assert "unbalanced parenthesis" in response.text
+    assert "parenthèse non fermée ou en trop" in response.text
     assert "ligne 1, colonne 10" in response.text
     assert "cafe AND (lait\n" + '<span class="caret-mark">' + " " * 9 + "^" in response.text
 

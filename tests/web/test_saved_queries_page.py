@@ -44,7 +44,7 @@ def test_creating_a_query_saves_it_and_goes_back_to_the_list(agent, build):
 def test_creating_a_malformed_query_shows_the_error_and_its_position(agent, build):
     response = agent.submit("/queries", {"name": "Broken", "query": "rain OR"})
     assert response.status_code == 400
-    assert "operator without operand" in response.text
+    assert "opérateur sans opérande" in response.text
     assert "ligne 1, colonne 6" in response.text
     assert "rain OR\n" in response.text
     assert "     ^" in response.text
