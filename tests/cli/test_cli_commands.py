@@ -84,3 +84,23 @@ def test_demo_load_twice_duplicates_nothing(env: Path) -> None:
     assert "200 posts" in first.output
     assert "already loaded" in second.output
     assert "demo@clameur.local" in second.output
+
+
+def test_worker_once_drains_the_inbound_queue(env: Path) -> None:
+    from clameur.models import Post, Workspace
+    from clameur.pipeline.runner import enqueue_posts
+    from clameur.settings import get_settings
+    from clameur.store.engine import make_engine, make_session_factory, unit_of_work
+
+    runner.invoke(app, ["db", "upgrade"])
+    factory = make_session_factory(make_engine(get_settings().database_url))
+    with unit_of_work(factory) as session:
+        workspace = Workspace(slug="acme", name="Acme")
+        session.add(workspace)
+        session.flush()
+        enqueue_posts(session, workspace.id, "test", [make_record(), make_record()])
+    result = runner.invoke(app, ["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "2 new posts stored" in result.output
+    with unit_of_work(factory) as session:
+        assert session.query(Post).count() == 2
