@@ -101,3 +101,21 @@ def test_a_retryable_job_failure_is_rescheduled_with_its_delay(
         assert "rate limited" in (job.last_error or "")
         assert (job.run_after - job.created_at).total_seconds() > 100
     assert calls == [{"n": 1}]
+
+
+def test_saved_queries_keep_a_running_count_of_their_matches(
+    factory: sessionmaker[Session],
+) -> None:
+    ws = _workspace(factory)
+    with unit_of_work(factory) as session:
+        enqueue_posts(session, ws, "test", [make_record(text="navette une"), make_record()])
+    Runner(factory).drain()
+    with unit_of_work(factory) as session:
+        query_id = create_query(session, ws, "Navettes", "navette").id
+    Runner(factory).drain()
+    with unit_of_work(factory) as session:
+        enqueue_posts(session, ws, "test", [make_record(text="navette deux")])
+    Runner(factory).drain()
+    with unit_of_work(factory) as session:
+        saved = session.get(SavedQuery, query_id)
+        assert saved is not None and saved.match_count == 2

@@ -44,14 +44,23 @@ def queries_fingerprint(session: Session, workspace_id: int) -> tuple[int, int]:
     return int(count), int(revisions)
 
 
-def list_queries(session: Session, workspace_id: int) -> list[SavedQuery]:
-    """The workspace's saved queries, by name."""
-    return list(
-        session.scalars(
-            select(SavedQuery)
-            .where(SavedQuery.workspace_id == workspace_id)
-            .order_by(SavedQuery.name)
+def list_queries(session: Session, workspace_id: int, limit: int | None = None) -> list[SavedQuery]:
+    """The workspace's saved queries, by name (the first `limit` of them if given)."""
+    statement = (
+        select(SavedQuery).where(SavedQuery.workspace_id == workspace_id).order_by(SavedQuery.name)
+    )
+    if limit is not None:
+        statement = statement.limit(limit)
+    return list(session.scalars(statement))
+
+
+def count_queries(session: Session, workspace_id: int) -> int:
+    """How many saved queries the workspace has."""
+    return int(
+        session.scalar(
+            select(func.count(SavedQuery.id)).where(SavedQuery.workspace_id == workspace_id)
         )
+        or 0
     )
 
 
@@ -161,6 +170,7 @@ def backfill_query(
         query = parse(saved.query)
         workspace_id = saved.workspace_id
         session.execute(delete(Match).where(Match.query_id == query_id))
+        saved.match_count = 0
         bounds = session.execute(
             select(func.min(Post.id), func.max(Post.id)).where(Post.workspace_id == workspace_id)
         ).one()
@@ -211,6 +221,10 @@ def _mark_backfilled(factory: sessionmaker[Session], query_id: int, revision: in
         saved = session.get(SavedQuery, query_id)
         if saved is not None and saved.revision == revision:
             saved.backfilled_revision = revision
+            # Recount once: posts arriving during the backfill may have been matched twice.
+            saved.match_count = int(
+                session.scalar(select(func.count()).where(Match.query_id == query_id)) or 0
+            )
 
 
 @dataclass(slots=True)

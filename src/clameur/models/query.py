@@ -29,5 +29,7 @@ class SavedQuery(Base):
     # Bumped on each edit, so the backfill of an older version stops and matches are rebuilt.
     revision: Mapped[int] = mapped_column(Integer, default=1)
     backfilled_revision: Mapped[int] = mapped_column(Integer, default=0)
+    # Kept up to date as posts are matched, so that listing queries never counts matches.
+    match_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

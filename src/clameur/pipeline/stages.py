@@ -6,17 +6,18 @@ processes and in `clameur import`.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
 from clameur.kit.text import normalise as normalise_text
 from clameur.kit.time import utcnow
-from clameur.models import Author, Match, Post
+from clameur.models import Author, Match, Post, SavedQuery
 from clameur.nlp import language
 from clameur.pipeline.schemas import PostIn
 from clameur.query import PostDoc, QueryIndex
@@ -180,6 +181,14 @@ def store(session: Session, workspace_id: int, items: list[Item]) -> BatchResult
         session.execute(
             insert(Match.__table__).on_conflict_do_nothing(index_elements=["query_id", "post_id"]),
             match_rows,
+        )
+        per_query = Counter(row["query_id"] for row in match_rows)
+        queries = cast(Table, SavedQuery.__table__)
+        session.execute(
+            update(queries)
+            .where(queries.c.id == bindparam("qid"))
+            .values(match_count=queries.c.match_count + bindparam("n")),
+            [{"qid": query_id, "n": n} for query_id, n in per_query.items()],
         )
     result.matches = len(match_rows)
     if inserted:

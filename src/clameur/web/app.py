@@ -20,13 +20,13 @@ from starlette.middleware.sessions import SessionMiddleware
 
 import clameur
 from clameur.kit.errors import ClameurError
-from clameur.listening.service import list_queries
 from clameur.settings import Settings
 from clameur.store import migrate
 from clameur.store.engine import make_engine, make_session_factory
 from clameur.web.csrf import verify_csrf
 from clameur.web.deps import CurrentUser, CurrentWorkspace, Db, LoginRequired
 from clameur.web.i18n import load_translations
+from clameur.web.reads import sidebar
 from clameur.web.routers import api, auth, listening, queries
 from clameur.web.schemas import Health
 from clameur.web.templating import Renderer, renderer
@@ -178,7 +178,7 @@ def create_app(settings: Settings, factory: sessionmaker[Session] | None = None)
             request,
             "api_docs.html",
             spec=app.openapi(),
-            sidebar_queries=list_queries(db, workspace.id),
+            **sidebar(db, workspace.id),
             section="docs",
         )
 

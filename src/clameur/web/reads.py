@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clameur.kit.errors import NotFound
-from clameur.listening.service import PostFilters, decode_cursor, list_posts, list_queries
-from clameur.models import Match, Post, SavedQuery
+from clameur.listening.service import (
+    PostFilters,
+    count_queries,
+    decode_cursor,
+    list_posts,
+    list_queries,
+)
+from clameur.models import Post, SavedQuery
 
 # The most new posts one poll of the listening page brings in.
 NEWER_LIMIT = 100
@@ -42,9 +49,7 @@ def match_counts(session: Session, query_ids: list[int]) -> dict[int, int]:
     if not query_ids:
         return {}
     rows = session.execute(
-        select(Match.query_id, func.count())
-        .where(Match.query_id.in_(query_ids))
-        .group_by(Match.query_id)
+        select(SavedQuery.id, SavedQuery.match_count).where(SavedQuery.id.in_(query_ids))
     ).all()
     counts = {query_id: 0 for query_id in query_ids}
     counts.update({query_id: int(count) for query_id, count in rows})
@@ -91,3 +96,14 @@ def posts_newer_than(
 
 def _after(post: Post, stamp: datetime, last_id: int) -> bool:
     return (post.created_at, post.id) > (stamp, last_id)
+
+
+SIDEBAR_LIMIT = 12
+
+
+def sidebar(session: Session, workspace_id: int) -> dict[str, Any]:
+    """The first saved queries for the sidebar, and how many there are in all."""
+    return {
+        "sidebar_queries": list_queries(session, workspace_id, limit=SIDEBAR_LIMIT),
+        "sidebar_total": count_queries(session, workspace_id),
+    }

@@ -16,13 +16,12 @@ from clameur.listening.service import (
     encode_cursor,
     get_query,
     list_posts,
-    list_queries,
 )
 from clameur.models import Post
 from clameur.query import QuerySyntaxError
 from clameur.web.deps import CurrentUser, CurrentWorkspace, Db
 from clameur.web.i18n import zone
-from clameur.web.reads import posts_newer_than
+from clameur.web.reads import posts_newer_than, sidebar
 from clameur.web.templating import NETWORK_LABELS, renderer
 
 router = APIRouter(include_in_schema=False)
@@ -154,7 +153,7 @@ def listening_page(
         newest=_newest_cursor(posts, page is not None and page.next_cursor is None),
         syntax_error=syntax_error,
         languages=languages,
-        sidebar_queries=list_queries(db, workspace.id),
+        **sidebar(db, workspace.id),
         section="listening",
     )
 

@@ -12,13 +12,12 @@ from clameur.listening.service import (
     create_query,
     delete_query,
     get_query,
-    list_queries,
     update_query,
 )
 from clameur.models import Workspace
 from clameur.query import QuerySyntaxError, parse
 from clameur.web.deps import CurrentUser, CurrentWorkspace, Db, Editor
-from clameur.web.reads import query_summaries
+from clameur.web.reads import SIDEBAR_LIMIT, query_summaries, sidebar
 from clameur.web.templating import renderer
 
 router = APIRouter(include_in_schema=False)
@@ -47,7 +46,8 @@ def queries_page(
         "queries.html",
         summaries=summaries,
         flash=request.session.pop(FLASH_KEY, None),
-        sidebar_queries=[summary.saved for summary in summaries],
+        sidebar_queries=[summary.saved for summary in summaries][:SIDEBAR_LIMIT],
+        sidebar_total=len(summaries),
         section="queries",
     )
 
@@ -71,7 +71,7 @@ def _form(
         error=None if syntax_error else error,
         syntax_error=syntax_error,
         competitors=workspace.competitors,
-        sidebar_queries=list_queries(db, workspace.id),
+        **sidebar(db, workspace.id),
         section="queries",
     )
 
