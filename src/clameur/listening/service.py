@@ -204,7 +204,7 @@ def backfill_query(
                 insert = insert_for(session)
                 session.execute(
                     insert(Match.__table__).on_conflict_do_nothing(
-                        index_elements=["query_id", "post_id"]
+                        index_elements=["query_id", "created_at", "post_id"]
                     ),
                     rows,
                 )

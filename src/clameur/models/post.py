@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clameur.kit.time import utcnow
@@ -23,7 +23,13 @@ class Post(Base):
         Index("ix_posts_workspace_network_created", "workspace_id", "network", "created_at", "id"),
         Index("ix_posts_workspace_lang_created", "workspace_id", "lang", "created_at", "id"),
         Index("ix_posts_conversation", "conversation_key"),
-        Index("ix_posts_reply", "network", "in_reply_to"),
+        Index(
+            "ix_posts_reply",
+            "network",
+            "in_reply_to",
+            sqlite_where=text("in_reply_to IS NOT NULL"),
+            postgresql_where=text("in_reply_to IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -57,12 +63,15 @@ class Match(Base):
     """A post that a saved query matched; ordered by the post's time for fast listing."""
 
     __tablename__ = "matches"
-    __table_args__ = (Index("ix_matches_query_created", "query_id", "created_at", "post_id"),)
+    # One b-tree, in the order the listening page reads it: a query's posts by time. A post has
+    # one time, so (query, post) stays unique. Matches are written ~8 times per post in dense
+    # workspaces, so no second index: removing posts is rare and goes through their queries.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     query_id: Mapped[int] = mapped_column(
         ForeignKey("saved_queries.id", ondelete="CASCADE"), primary_key=True
     )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     post_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -21,7 +21,7 @@ from clameur.models import Author, Match, Post, SavedQuery
 from clameur.nlp import language
 from clameur.pipeline.schemas import PostIn
 from clameur.query import PostDoc, QueryIndex
-from clameur.store.dialect import insert_for
+from clameur.store.bulk import insert_rows
 
 
 @dataclass(slots=True)
@@ -89,37 +89,57 @@ def match(items: list[Item], index: QueryIndex) -> list[Item]:
     return items
 
 
+AUTHOR_COLUMNS = ("network", "handle", "display_name", "followers", "verified", "updated_at")
+POST_COLUMNS = (
+    "workspace_id",
+    "network",
+    "external_id",
+    "url",
+    "author_id",
+    "text",
+    "lang",
+    "created_at",
+    "ingested_at",
+    "metrics",
+    "in_reply_to",
+    "conversation_key",
+    "sentiment",
+    "intents",
+    "enrichments",
+    "raw",
+)
+
+
+def _table(model: Any) -> Table:
+    return cast(Table, model.__table__)
+
+
 def _upsert_authors(session: Session, items: Iterable[Item]) -> dict[tuple[str, str], int]:
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    now = utcnow()
+    rows: dict[tuple[str, str], tuple[Any, ...]] = {}
     for item in items:
         author = item.post.author
         if author is None:
             continue
-        rows[(item.post.network, author.handle)] = {
-            "network": item.post.network,
-            "handle": author.handle,
-            "display_name": author.name or author.handle,
-            "followers": author.followers,
-            "verified": author.verified,
-            "updated_at": utcnow(),
-        }
-    if not rows:
-        return {}
-    insert = insert_for(session)
-    table = Author.__table__
-    statement = insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=["network", "handle"],
-        set_={
-            "display_name": statement.excluded.display_name,
-            "followers": statement.excluded.followers,
-            "verified": statement.excluded.verified,
-            "updated_at": statement.excluded.updated_at,
-        },
-    ).returning(table.c.id, table.c.network, table.c.handle)
-    # executemany: compiled once and cached, sent as multi-row INSERTs ("insertmanyvalues").
-    result = session.execute(statement, list(rows.values()))
-    return {(network, handle): id_ for id_, network, handle in result}
+        network = item.post.network
+        rows[(network, author.handle)] = (
+            network,
+            author.handle,
+            author.name or author.handle,
+            author.followers,
+            author.verified,
+            now,
+        )
+    returned = insert_rows(
+        session,
+        _table(Author),
+        AUTHOR_COLUMNS,
+        list(rows.values()),
+        conflict=("network", "handle"),
+        update=("display_name", "followers", "verified", "updated_at"),
+        returning=("id", "network", "handle"),
+    )
+    return {(network, handle): id_ for id_, network, handle in returned}
 
 
 def store(session: Session, workspace_id: int, items: list[Item]) -> BatchResult:
@@ -140,50 +160,52 @@ def store(session: Session, workspace_id: int, items: list[Item]) -> BatchResult
     for (network, external_id), item in unique.items():
         post = item.post
         rows.append(
-            {
-                "workspace_id": workspace_id,
-                "network": network,
-                "external_id": external_id,
-                "url": post.url,
-                "author_id": authors.get((network, post.author.handle)) if post.author else None,
-                "text": item.text,
-                "lang": item.lang,
-                "created_at": post.created_at,
-                "ingested_at": now,
-                "metrics": post.metrics,
-                "in_reply_to": post.in_reply_to,
-                "conversation_key": post.conversation_id or post.in_reply_to or external_id,
-                "sentiment": post.sentiment,
-                "intents": post.intents,
-                "enrichments": item.enrichments,
-                "raw": item.raw,
-            }
+            (
+                workspace_id,
+                network,
+                external_id,
+                post.url,
+                authors.get((network, post.author.handle)) if post.author else None,
+                item.text,
+                item.lang,
+                post.created_at,
+                now,
+                post.metrics,
+                post.in_reply_to,
+                post.conversation_id or post.in_reply_to or external_id,
+                post.sentiment,
+                post.intents,
+                item.enrichments,
+                item.raw,
+            )
         )
-    insert = insert_for(session)
-    posts = Post.__table__
-    statement = (
-        insert(posts)
-        .on_conflict_do_nothing(index_elements=["network", "external_id"])
-        .returning(posts.c.id, posts.c.network, posts.c.external_id)
+    inserted = insert_rows(
+        session,
+        _table(Post),
+        POST_COLUMNS,
+        rows,
+        conflict=("network", "external_id"),
+        returning=("id", "network", "external_id"),
     )
-    inserted = session.execute(statement, rows).all()
     result.imported = len(inserted)
     result.present += len(unique) - len(inserted)
     result.new_post_ids = [row[0] for row in inserted]
     match_rows = []
+    per_query: Counter[int] = Counter()
     for post_id, network, external_id in inserted:
         item = unique[(network, external_id)]
         for query_id in item.matches:
-            match_rows.append(
-                {"query_id": query_id, "post_id": post_id, "created_at": item.post.created_at}
-            )
+            match_rows.append((query_id, item.post.created_at, post_id))
+            per_query[query_id] += 1
     if match_rows:
-        session.execute(
-            insert(Match.__table__).on_conflict_do_nothing(index_elements=["query_id", "post_id"]),
+        insert_rows(
+            session,
+            _table(Match),
+            ("query_id", "created_at", "post_id"),
             match_rows,
+            conflict=("query_id", "created_at", "post_id"),
         )
-        per_query = Counter(row["query_id"] for row in match_rows)
-        queries = cast(Table, SavedQuery.__table__)
+        queries = _table(SavedQuery)
         session.execute(
             update(queries)
             .where(queries.c.id == bindparam("qid"))

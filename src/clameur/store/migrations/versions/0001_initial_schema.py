@@ -216,7 +216,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("posts", schema=None) as batch_op:
         batch_op.create_index("ix_posts_conversation", ["conversation_key"], unique=False)
-        batch_op.create_index("ix_posts_reply", ["network", "in_reply_to"], unique=False)
+        batch_op.create_index(
+            "ix_posts_reply",
+            ["network", "in_reply_to"],
+            unique=False,
+            sqlite_where=sa.text("in_reply_to IS NOT NULL"),
+            postgresql_where=sa.text("in_reply_to IS NOT NULL"),
+        )
         batch_op.create_index(
             "ix_posts_workspace_created", ["workspace_id", "created_at", "id"], unique=False
         )
@@ -263,8 +269,8 @@ def upgrade() -> None:
     op.create_table(
         "matches",
         sa.Column("query_id", sa.Integer(), nullable=False),
-        sa.Column("post_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("post_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["post_id"], ["posts.id"], name=op.f("fk_matches_post_id_posts"), ondelete="CASCADE"
         ),
@@ -274,21 +280,15 @@ def upgrade() -> None:
             name=op.f("fk_matches_query_id_saved_queries"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("query_id", "post_id", name=op.f("pk_matches")),
+        sa.PrimaryKeyConstraint("query_id", "created_at", "post_id", name=op.f("pk_matches")),
+        sqlite_with_rowid=False,
     )
-    with op.batch_alter_table("matches", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_matches_query_created", ["query_id", "created_at", "post_id"], unique=False
-        )
 
     dialect.create_full_text_search(op.get_bind())
 
 
 def downgrade() -> None:
     dialect.drop_full_text_search(op.get_bind())
-    with op.batch_alter_table("matches", schema=None) as batch_op:
-        batch_op.drop_index("ix_matches_query_created")
-
     op.drop_table("matches")
     op.drop_table("saved_queries")
     with op.batch_alter_table("posts", schema=None) as batch_op:
