@@ -3,7 +3,7 @@
 from clameur.models.account import NetworkAccount
 from clameur.models.author import Author
 from clameur.models.job import InboundItem, Job
-from clameur.models.post import Match, Post
+from clameur.models.post import Correction, Match, Post
 from clameur.models.query import SavedQuery
 from clameur.models.user import Role, User
 from clameur.models.workspace import Competitor, Workspace
@@ -11,6 +11,7 @@ from clameur.models.workspace import Competitor, Workspace
 __all__ = [
     "Author",
     "Competitor",
+    "Correction",
     "InboundItem",
     "Job",
     "Match",

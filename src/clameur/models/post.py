@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clameur.kit.time import utcnow
@@ -51,7 +61,15 @@ class Post(Base):
     )
     conversation_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     sentiment: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    sentiment_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     intents: Mapped[list[str]] = mapped_column(Json, default=list)
+    hostile: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    # Near-duplicates point at the first post of their group; the original counts its group.
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("posts.id", ondelete="SET NULL"), nullable=True
+    )
+    duplicate_count: Mapped[int] = mapped_column(Integer, default=1)
+    influence: Mapped[float | None] = mapped_column(Float, nullable=True)
     # {"language": {"version": "py3langid-0.3", "value": "fr", "score": 0.97}, ...}
     enrichments: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     raw: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
@@ -75,3 +93,21 @@ class Match(Base):
     post_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class Correction(Base):
+    """A person's correction of what the analysis said about a post (kept for retraining)."""
+
+    __tablename__ = "corrections"
+    __table_args__ = (Index("ix_corrections_field_created", "field", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    post_id: Mapped[int] = mapped_column(BigId, ForeignKey("posts.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    # "sentiment" (value: a label), "intents" (value: a list) or "hostile" (value: a bool).
+    field: Mapped[str] = mapped_column(String(16))
+    value: Mapped[Any] = mapped_column(Json)
+    previous: Mapped[Any] = mapped_column(Json, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
