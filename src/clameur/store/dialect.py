@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, bindparam, literal_column, text
+from sqlalchemy import ColumnElement, Connection, bindparam, false, literal_column, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -100,17 +100,34 @@ def _sqlite_text_query(search: str) -> str | None:
     return " AND ".join(parts) if parts else None
 
 
+# Below this many hits, SQLite is told the ids (then it sorts a few rows); above, it walks the
+# time index and probes the hits, which finds a page quickly because hits are dense.
+SPARSE_HITS = 2000
+
+
+def _sqlite_match(session: Session, post_id: Any, fts: str) -> ColumnElement[bool]:
+    probe = list(
+        session.execute(
+            text("SELECT rowid FROM posts_fts WHERE posts_fts MATCH :fts LIMIT :n"),
+            {"fts": fts, "n": SPARSE_HITS + 1},
+        ).scalars()
+    )
+    if len(probe) <= SPARSE_HITS:
+        return post_id.in_(probe) if probe else false()
+    return post_id.in_(
+        text("SELECT rowid FROM posts_fts WHERE posts_fts MATCH :fts").bindparams(
+            bindparam("fts", fts)
+        )
+    )
+
+
 def full_text_filter(session: Session, post_id: Any, search: str) -> ColumnElement[bool] | None:
     """A filter on posts for the words (and "phrases") a user typed in the search box."""
     if session.get_bind().dialect.name == "sqlite":
         query = _sqlite_text_query(search)
         if query is None:
             return None
-        return post_id.in_(
-            text("SELECT rowid FROM posts_fts WHERE posts_fts MATCH :fts").bindparams(
-                bindparam("fts", query)
-            )
-        )
+        return _sqlite_match(session, post_id, query)
     if not _WORD.search(search):
         return None
     tsquery = (
@@ -134,11 +151,7 @@ def clauses_filter(
         for clause in clauses:
             ands = [_quote_fts5(fold(term)) + ("*" if prefix else "") for term, prefix in clause]
             ors.append("(" + " AND ".join(ands) + ")")
-        return post_id.in_(
-            text("SELECT rowid FROM posts_fts WHERE posts_fts MATCH :fts").bindparams(
-                bindparam("fts", " OR ".join(ors))
-            )
-        )
+        return _sqlite_match(session, post_id, " OR ".join(ors))
     ors = []
     for clause in clauses:
         ands = [
