@@ -6,13 +6,14 @@ import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from clameur.kit.errors import Conflict, NotFound
 from clameur.kit.time import utcnow
-from clameur.models import Match, Post, SavedQuery
+from clameur.models import Author, Match, Post, SavedQuery
 from clameur.pipeline.jobs import enqueue_job
 from clameur.query import PostDoc, Query, QueryIndex, parse
 from clameur.store.dialect import clauses_filter, full_text_filter, insert_for
@@ -284,7 +285,6 @@ def list_posts(
     else:
         order_time, order_id = Post.created_at, Post.id
         statement = select(Post).where(Post.workspace_id == workspace_id)
-    statement = statement.options(joinedload(Post.author))
     if filters.networks:
         statement = statement.where(Post.network.in_(filters.networks))
     if filters.langs:
@@ -311,7 +311,7 @@ def list_posts(
             paged = paged.where(
                 or_(order_time < stamp, and_(order_time == stamp, order_id < last_id))
             )
-        return list(session.scalars(paged.limit(size)).unique())
+        return list(session.scalars(paged.options(joinedload(Post.author)).limit(size)).unique())
 
     position = decode_cursor(cursor) if cursor else None
     if query is None:
@@ -322,25 +322,66 @@ def list_posts(
         return PostPage(rows, next_cursor)
 
     # An ad-hoc query: the full-text prefilter narrows the candidates, the matcher decides.
-    found: list[Post] = []
+    # Candidates are read as plain columns (no ORM objects); only the matches are loaded.
+    light = statement.with_only_columns(
+        Post.id,
+        Post.created_at,
+        Post.text,
+        Post.lang,
+        Post.network,
+        Post.sentiment,
+        Post.intents,
+        Author.handle,
+        maintain_column_froms=True,
+    ).outerjoin(Author, Author.id == Post.author_id)
+
+    def candidates_after(position: tuple[datetime, int] | None, size: int) -> list[Any]:
+        paged = light
+        if position is not None:
+            stamp, last_id = position
+            paged = paged.where(
+                or_(order_time < stamp, and_(order_time == stamp, order_id < last_id))
+            )
+        return list(session.execute(paged.limit(size)))
+
+    found: list[int] = []
     scanned = 0
     chunk = max(200, limit * 4)
+    next_cursor: str | None = None
+    exhausted = False
     while True:
-        rows = page_after(position, chunk)
-        for post in rows:
+        rows = candidates_after(position, chunk)
+        for row in rows:
             scanned += 1
-            position = (post.created_at, post.id)
-            if query.matches(_doc(post)):
-                found.append(post)
+            position = (row.created_at, row.id)
+            doc = PostDoc.from_fields(
+                row.text,
+                lang=row.lang,
+                network=row.network,
+                author=row.handle,
+                sentiment=row.sentiment,
+                intents=tuple(row.intents or ()),
+            )
+            if query.matches(doc):
+                found.append(row.id)
                 if len(found) == limit:
-                    return PostPage(found, encode_cursor(post.created_at, post.id))
-        if len(rows) < chunk:
-            return PostPage(found, None)
+                    next_cursor = encode_cursor(row.created_at, row.id)
+                    break
+        if next_cursor is not None or len(rows) < chunk:
+            break
         if scanned >= SCAN_BUDGET:
             assert position is not None
-            return PostPage(
-                found,
-                encode_cursor(*position),
-                scanned_until=position[0],
-                exhausted_budget=True,
-            )
+            next_cursor, exhausted = encode_cursor(*position), True
+            break
+    posts = {
+        post.id: post
+        for post in session.scalars(
+            select(Post).options(joinedload(Post.author)).where(Post.id.in_(found))
+        ).unique()
+    }
+    return PostPage(
+        [posts[post_id] for post_id in found],
+        next_cursor,
+        scanned_until=position[0] if exhausted and position else None,
+        exhausted_budget=exhausted,
+    )
