@@ -4,7 +4,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clameur.kit.text import Token, fold, make_tokens, normalise, tokenize
+from clameur.kit.text import (
+    Token,
+    fold,
+    make_tokens,
+    normalise,
+    split_words,
+    token_kinds,
+    token_texts,
+    tokenize,
+)
 
 
 def texts(text: str) -> list[str]:
@@ -131,6 +140,36 @@ def test_word_tokens_hold_only_letters_digits_and_marks(text):
         if token.kind == "word":
             assert "_" not in token.text
             assert not any(char.isspace() for char in token.text)
+
+
+# Characters where tokenizing has cases: sigils, apostrophes, elided letters, marks, underscores.
+TRICKY = st.text(
+    alphabet=list("lqudsjcaxe1_#@ -.'’ʼ‘") + ["é", "क", "\u093f", "\u0301", "ß", "ﬁ", "\u200b"],
+    max_size=24,
+)
+
+
+def test_split_words_gives_texts_without_sigils_and_the_sigil_tokens_apart():
+    assert split_words(fold("L'été #Lueurs avec @Fyre_Fest, qu'il")) == (
+        ["ete", "lueurs", "avec", "fyre_fest", "il"],
+        ["#lueurs", "@fyre_fest"],
+    )
+
+
+@given(st.one_of(TRICKY, st.text()))
+def test_split_words_agrees_with_token_texts(text):
+    texts, kinds = token_texts(text)
+    words, sigil_tokens = split_words(fold(text))
+    assert words == texts
+    sigils = {"hashtag": "#", "mention": "@"}
+    assert sigil_tokens == [sigils[k] + t for t, k in zip(texts, kinds, strict=True) if k in sigils]
+    assert token_kinds(fold(text)) == kinds
+
+
+@given(TRICKY.filter(lambda text: not any(char in text for char in "#@'’ʼ‘")))
+def test_a_text_without_sigils_or_apostrophes_gives_only_words(text):
+    texts, kinds = token_texts(text)
+    assert kinds == ["word"] * len(texts)
 
 
 # -- normalise ----------------------------------------------------------------------------------

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from clameur.kit.text import tokenize
+from clameur.kit.text import Token, tokenize
 from clameur.query import PostDoc, parse
+from clameur.query.ast import Node, Not, Term, to_source
+from clameur.query.compiled import Query
 
 
 def matches(query: str, text: str, **fields: Any) -> bool:
@@ -67,6 +69,12 @@ def test_a_phrase_does_not_match_tokens_in_another_order():
 
 def test_a_phrase_does_not_match_tokens_with_a_gap():
     assert not matches('"fyre festival"', "fyre music festival")
+
+
+def test_a_phrase_matches_whole_tokens_not_parts_of_them():
+    assert not matches('"service cli"', "le service client")
+    assert not matches('"ervice client"', "le service client")
+    assert matches('"service client"', "le service client")
 
 
 def test_a_hyphenated_term_is_a_phrase():
@@ -361,3 +369,34 @@ def test_a_query_of_thousands_of_alternatives_matches_without_a_recursion_error(
 def test_a_post_doc_built_from_tokens_matches_like_one_built_from_text():
     doc = PostDoc(tokenize("Un Café à l'hôtel #promo"), lang="FR")
     assert parse('"cafe a hotel" #promo lang:fr').matches(doc)
+
+
+def test_a_post_from_fields_has_the_tokens_of_its_text():
+    text = "L'été au #Lueurs avec @Fyre_Fest, qu'il dit: NAVETTE-gratuite"
+    assert PostDoc.from_fields(text).tokens == tokenize(text)
+
+
+def test_a_post_from_fields_equals_a_post_built_from_its_tokens():
+    text = "Café à l'hôtel #promo @bob"
+    built = PostDoc(tokenize(text), lang="fr", author="@Bob", intents=["spam"])
+    assert PostDoc.from_fields(text, lang="FR", author="bob", intents=("spam",)) == built
+    assert PostDoc.from_fields(text, lang="en") != built
+
+
+def test_hand_built_tokens_holding_a_separator_character_match_token_by_token():
+    doc = PostDoc([Token("a\x00b", "word", 0), Token("cafe", "hashtag", 1)])
+    assert not parse('"a b"').matches(doc)
+    assert not parse("b").matches(doc)
+    assert parse("a*").matches(doc)
+    assert parse("a*b").matches(doc)
+    assert parse("a-b* cafe").matches(doc) is False
+    assert parse("#caf?").matches(doc)
+
+
+def test_a_query_nested_too_deeply_to_generate_still_matches():
+    node: Node = Term("cafe")
+    for _ in range(301):
+        node = Not(node)
+    query = Query(to_source(node), node)
+    assert query.matches(PostDoc.from_fields("un cafe")) is False
+    assert query.matches(PostDoc.from_fields("un the")) is True

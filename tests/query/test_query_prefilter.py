@@ -106,3 +106,45 @@ def test_a_word_is_preferred_to_a_field_as_an_anchor():
 def test_a_one_letter_word_is_not_used_as_an_anchor():
     index = index_of("a NEAR/2 rembours*")
     assert index.candidates(doc("a b c")) == []
+
+
+def test_an_or_of_terms_and_fields_matches_through_its_own_keys():
+    index = index_of("cafe OR #the OR @lait OR remb* OR lang:pt OR intent:spam")
+    assert index.match(doc("un cafe")) == [1]
+    assert index.match(doc("un #the")) == [1]
+    assert index.match(doc("un the")) == []
+    assert index.match(doc("@lait")) == [1]
+    assert index.match(doc("rembourse")) == [1]
+    assert index.match(doc("ola", lang="pt-br")) == [1]
+    assert index.match(doc("x", intents=["spam"])) == [1]
+    assert index.match(doc("re mb", lang="fr", intents=["question"])) == []
+
+
+def test_a_long_prefix_in_an_or_is_still_evaluated():
+    index = index_of("cafe OR remboursem*")
+    assert index.candidates(doc("rembourser")) == [1]
+    assert index.match(doc("rembourser")) == []
+    assert index.match(doc("remboursement")) == [1]
+
+
+def test_an_or_of_a_hashtag_and_a_phrase_matches_either():
+    index = index_of('#fyre OR "fyre festival"')
+    assert index.match(doc("vu au #fyre")) == [1]
+    assert index.match(doc("le fyre festival")) == [1]
+    assert index.match(doc("fyre")) == []
+    assert index.match(doc("festival fyre")) == []
+
+
+def test_a_hashtag_query_is_not_a_candidate_for_the_bare_word():
+    index = index_of("#fyre")
+    assert index.candidates(doc("fyre")) == []
+    assert index.candidates(doc("#fyre")) == [1]
+
+
+def test_adding_and_removing_queries_keeps_the_tables_exact():
+    index = index_of("cafe OR the", "caf* lait", "remb*")
+    index.remove(1)
+    index.add(4, parse("cafe"))
+    index.add(3, parse("lait"))
+    assert index.match(doc("cafe lait the rembourse")) == [2, 3, 4]
+    assert index.match(doc("the rembourse")) == []

@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clameur.kit.text import Token
+from clameur.kit.text import Token, make_tokens
 from clameur.query import PostDoc, QueryIndex, QuerySyntaxError, parse
 from clameur.query.ast import (
     INTENTS,
@@ -26,6 +26,7 @@ from clameur.query.ast import (
     to_source,
 )
 from clameur.query.compiled import Query
+from clameur.query.matcher import compile_node
 from clameur.query.parser import parse_node
 
 # A small vocabulary, so that generated queries and posts share words often.
@@ -352,3 +353,60 @@ def test_the_index_stays_exact_after_removals(query_nodes, data):
     for number in data.draw(st.sets(st.integers(0, len(query_nodes) - 1))):
         index.remove(number)
     assert index.match(doc) == index.match_all_naive(doc)
+
+
+# -- fast paths ---------------------------------------------------------------------------------
+
+# Plain prefixes of every length around the ones the index looks up whole (2 to 4 characters).
+prefix_terms = st.builds(
+    lambda word, length: Term(word[:length] + "*"), word_texts, st.integers(1, 6)
+).filter(lambda term: term.text != "*")
+exact_atoms = st.one_of(st.builds(Term, word_texts, kinds), prefix_terms, fields)
+# An OR of terms and fields is matched through its keys, without evaluation; mixed in are
+# operands that must be evaluated.
+or_queries = st.lists(weighted((4, exact_atoms), (1, nodes)), min_size=1, max_size=4).map(disjoin)
+
+
+@settings(max_examples=150)
+@given(st.lists(or_queries, min_size=1, max_size=8), st.data())
+def test_queries_matched_through_their_keys_are_those_the_reference_matches(query_nodes, data):
+    posts = data.draw(st.lists(docs(disjoin(query_nodes)), min_size=1, max_size=4))
+    index = QueryIndex({number: query_of(node) for number, node in enumerate(query_nodes)})
+    for doc in posts:
+        expected = [number for number, node in enumerate(query_nodes) if reference(node, doc)]
+        assert index.match(doc) == expected
+
+
+@st.composite
+def hand_built_docs(draw: st.DrawFn, node: Node) -> PostDoc:
+    """A post built from tokens, some holding characters a tokenizer never gives."""
+    own = [_concrete(leaf).lstrip("#@") for leaf in _leaves_of(node) if isinstance(leaf, Term)]
+    odd = ["a\x00b", "\x00", "ca\nfe", "caf\x00e", ""]
+    texts = draw(st.lists(st.sampled_from(WORDS + own + odd), max_size=8))
+    kinds = draw(
+        st.lists(
+            st.sampled_from(["word", "word", "hashtag", "mention"]),
+            min_size=len(texts),
+            max_size=len(texts),
+        )
+    )
+    return PostDoc(
+        make_tokens(texts, kinds),
+        lang=draw(st.none() | st.sampled_from(LANGS)),
+        network=draw(st.none() | st.sampled_from(list(NETWORKS[:3]))),
+        author=draw(st.none() | st.sampled_from(AUTHORS)),
+    )
+
+
+@settings(max_examples=150)
+@given(nodes.flatmap(lambda node: st.tuples(st.just(node), hand_built_docs(node))))
+def test_generated_queries_agree_with_the_reference_on_hand_built_tokens(case):
+    node, doc = case
+    assert query_of(node).matches(doc) == reference(node, doc)
+
+
+@settings(max_examples=150)
+@given(node_and_doc(nodes))
+def test_generated_queries_agree_with_the_compiled_closures(case):
+    node, doc = case
+    assert query_of(node).predicate(doc.view()) is compile_node(node)(doc.view())

@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 from clameur.query.ast import Node, explain, to_source
+from clameur.query.codegen import compile_query
 from clameur.query.document import PostDoc
-from clameur.query.matcher import Predicate, compile_node
+from clameur.query.matcher import Predicate
 from clameur.query.parser import parse_node
 from clameur.query.requirements import Requirement, fts_clauses, requirement
 
 
 class Query:
-    """A query in Clameur's language, compiled to closures; build it with `parse`."""
+    """A query in Clameur's language, compiled to one Python function; build it with `parse`."""
 
-    __slots__ = ("source", "node", "predicate", "_requirement")
+    __slots__ = ("source", "node", "_predicate", "_requirement")
 
     def __init__(self, source: str, node: Node) -> None:
         self.source = source
         self.node = node
-        self.predicate: Predicate = compile_node(node)
+        self._predicate: Predicate | None = None
         self._requirement: Requirement | bool = False  # False: not computed yet
+
+    @property
+    def predicate(self) -> Predicate:
+        """The compiled test of a post's DocView; compiled on first use (parsing checks only)."""
+        predicate = self._predicate
+        if predicate is None:
+            predicate = self._predicate = compile_query(self.node)
+        return predicate
 
     def matches(self, doc: PostDoc) -> bool:
         """Whether the post matches the query."""
