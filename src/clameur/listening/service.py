@@ -239,6 +239,8 @@ class PostFilters:
     since: datetime | None = None
     until: datetime | None = None
     search: str | None = None
+    sentiments: list[str] = field(default_factory=list)
+    hide_hostile: bool = False
 
 
 @dataclass(slots=True)
@@ -289,6 +291,10 @@ def list_posts(
         statement = statement.where(Post.network.in_(filters.networks))
     if filters.langs:
         statement = statement.where(Post.lang.in_(filters.langs))
+    if filters.sentiments:
+        statement = statement.where(Post.sentiment.in_(filters.sentiments))
+    if filters.hide_hostile:
+        statement = statement.where(or_(Post.hostile.is_(None), Post.hostile.is_(False)))
     if filters.since:
         statement = statement.where(order_time >= filters.since)
     if filters.until:

@@ -32,6 +32,9 @@ class Post(Base):
         Index("ix_posts_workspace_created", "workspace_id", "created_at", "id"),
         Index("ix_posts_workspace_network_created", "workspace_id", "network", "created_at", "id"),
         Index("ix_posts_workspace_lang_created", "workspace_id", "lang", "created_at", "id"),
+        Index(
+            "ix_posts_workspace_sentiment_created", "workspace_id", "sentiment", "created_at", "id"
+        ),
         Index("ix_posts_conversation", "conversation_key"),
         Index(
             "ix_posts_reply",

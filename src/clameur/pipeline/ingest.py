@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from clameur.listening.service import load_query_index
 from clameur.pipeline.readers import read_records
 from clameur.pipeline.schemas import PostIn
-from clameur.pipeline.stages import run_batch_isolating_failures
+from clameur.pipeline.stages import new_analyzer, run_batch_isolating_failures
 from clameur.store.engine import unit_of_work
 
 
@@ -75,6 +75,7 @@ def import_file(
     summary = ImportSummary()
     with unit_of_work(factory) as session:
         index = load_query_index(session, workspace_id)
+        analyzer = new_analyzer(session, workspace_id)
     rejects_path.parent.mkdir(parents=True, exist_ok=True)
     tmp_rejects = rejects_path.with_name(rejects_path.name + ".part")
     posts: list[PostIn] = []
@@ -87,7 +88,7 @@ def import_file(
             return
         with unit_of_work(factory) as session:
             result, failures = run_batch_isolating_failures(
-                session, workspace_id, posts, index, raws if keep_raw else None
+                session, workspace_id, posts, index, raws if keep_raw else None, analyzer
             )
         for position, reason in failures.items():
             reject(lines[position], reason, raws[position])

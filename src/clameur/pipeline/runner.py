@@ -25,10 +25,11 @@ from clameur.listening.service import (
     queries_fingerprint,
 )
 from clameur.models import InboundItem
+from clameur.nlp.analysis import Analyzer
 from clameur.pipeline.ingest import validate_record
 from clameur.pipeline.jobs import JobFunction, run_one_job
 from clameur.pipeline.schemas import PostIn
-from clameur.pipeline.stages import BatchResult, run_batch_isolating_failures
+from clameur.pipeline.stages import BatchResult, new_analyzer, run_batch_isolating_failures
 from clameur.query import QueryIndex
 from clameur.store.engine import unit_of_work
 
@@ -49,6 +50,13 @@ class QueryCache:
     """Compiled saved queries per workspace, rebuilt when they change."""
 
     entries: dict[int, tuple[tuple[int, int], QueryIndex]] = field(default_factory=dict)
+    analyzers: dict[int, Analyzer] = field(default_factory=dict)
+
+    def analyzer(self, session: Session, workspace_id: int) -> Analyzer:
+        """The workspace's analyzer, its near-duplicate memory kept between batches."""
+        if workspace_id not in self.analyzers:
+            self.analyzers[workspace_id] = new_analyzer(session, workspace_id)
+        return self.analyzers[workspace_id]
 
     def get(self, session: Session, workspace_id: int) -> QueryIndex:
         """The current index of the workspace's saved queries."""
@@ -113,6 +121,7 @@ def process_inbound(
                 [post for _item, post in pairs],
                 index,
                 [item.payload for item, _post in pairs],
+                cache.analyzer(session, workspace_id),
             )
             for position, reason in failures.items():
                 failed = pairs[position][0]

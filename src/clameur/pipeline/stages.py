@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from clameur.kit.text import normalise as normalise_text
 from clameur.kit.time import utcnow
 from clameur.models import Author, Match, Post, SavedQuery
-from clameur.nlp import language
+from clameur.nlp.analysis import Analysis, Analyzer, PostText
 from clameur.pipeline.schemas import PostIn
 from clameur.query import PostDoc, QueryIndex
 from clameur.store.bulk import insert_rows
@@ -30,10 +30,14 @@ class Item:
 
     post: PostIn
     text: str = ""
-    lang: str | None = None
-    enrichments: dict[str, Any] = field(default_factory=dict)
+    analysis: Analysis = field(default_factory=Analysis)
     matches: list[int] = field(default_factory=list)
     raw: dict[str, Any] | None = None
+
+    @property
+    def key(self) -> str:
+        """The post's key for the near-duplicate memory."""
+        return f"{self.post.network}:{self.post.id}"
 
 
 @dataclass(slots=True)
@@ -53,21 +57,27 @@ def normalise(items: list[Item]) -> list[Item]:
     return items
 
 
-def enrich(items: list[Item]) -> list[Item]:
-    """Language identification, unless the source already told the language."""
-    todo = [item for item in items if not item.post.lang]
-    detected = language.detect_languages([item.text for item in todo])
-    for item, (lang, score) in zip(todo, detected, strict=True):
-        item.lang = lang
-        item.enrichments["language"] = {
-            "version": language.ENRICHER_VERSION,
-            "value": lang,
-            "score": round(score, 4),
-        }
+def enrich(items: list[Item], analyzer: Analyzer) -> list[Item]:
+    """Language, sentiment, intents, hostility, near-duplicates and influence; what the source
+    already said (language, sentiment, intents) is kept."""
+    posts = []
     for item in items:
-        if item.post.lang:
-            item.lang = item.post.lang
-            item.enrichments["language"] = {"version": "source", "value": item.post.lang}
+        post = item.post
+        author = post.author
+        posts.append(
+            PostText(
+                key=item.key,
+                text=item.text,
+                lang=post.lang,
+                followers=author.followers if author else 0,
+                verified=author.verified if author else False,
+                metrics=post.metrics,
+                sentiment=post.sentiment,
+                intents=post.intents or None,
+            )
+        )
+    for item, analysis in zip(items, analyzer.analyze(posts), strict=True):
+        item.analysis = analysis
     return items
 
 
@@ -79,11 +89,11 @@ def match(items: list[Item], index: QueryIndex) -> list[Item]:
         post = item.post
         doc = PostDoc.from_fields(
             item.text,
-            lang=item.lang,
+            lang=item.analysis.lang,
             network=post.network,
             author=post.author.handle if post.author else None,
-            sentiment=post.sentiment,
-            intents=tuple(post.intents),
+            sentiment=item.analysis.sentiment,
+            intents=tuple(item.analysis.intents),
         )
         item.matches = index.match(doc)
     return items
@@ -91,6 +101,9 @@ def match(items: list[Item], index: QueryIndex) -> list[Item]:
 
 AUTHOR_COLUMNS = ("network", "handle", "display_name", "followers", "verified", "updated_at")
 POST_COLUMNS = (
+    "sentiment_score",
+    "hostile",
+    "influence",
     "workspace_id",
     "network",
     "external_id",
@@ -159,23 +172,27 @@ def store(session: Session, workspace_id: int, items: list[Item]) -> BatchResult
     rows = []
     for (network, external_id), item in unique.items():
         post = item.post
+        analysis = item.analysis
         rows.append(
             (
+                analysis.sentiment_score,
+                analysis.hostile,
+                analysis.influence,
                 workspace_id,
                 network,
                 external_id,
                 post.url,
                 authors.get((network, post.author.handle)) if post.author else None,
                 item.text,
-                item.lang,
+                analysis.lang,
                 post.created_at,
                 now,
                 post.metrics,
                 post.in_reply_to,
                 post.conversation_id or post.in_reply_to or external_id,
-                post.sentiment,
-                post.intents,
-                item.enrichments,
+                analysis.sentiment,
+                analysis.intents,
+                analysis.enrichments,
                 item.raw,
             )
         )
@@ -215,8 +232,50 @@ def store(session: Session, workspace_id: int, items: list[Item]) -> BatchResult
     result.matches = len(match_rows)
     if inserted:
         _link_replies(session, inserted)
+        _link_duplicates(session, [unique[(network, ext)] for _id, network, ext in inserted])
     session.flush()
     return result
+
+
+def _link_duplicates(session: Session, items: list[Item]) -> None:
+    """Point near-duplicates at their original and count each original's group."""
+    pairs = [(item, item.analysis.duplicate_of) for item in items if item.analysis.duplicate_of]
+    if not pairs:
+        return
+    posts = _table(Post)
+    keys = {original for _item, original in pairs}
+    by_network: dict[str, list[str]] = {}
+    for key in keys:
+        network, external_id = key.split(":", 1)
+        by_network.setdefault(network, []).append(external_id)
+    ids: dict[str, int] = {}
+    for network, external_ids in by_network.items():
+        for post_id, external_id in session.execute(
+            select(posts.c.id, posts.c.external_id).where(
+                posts.c.network == network, posts.c.external_id.in_(external_ids)
+            )
+        ):
+            ids[f"{network}:{external_id}"] = post_id
+    links = [
+        {"n": item.post.network, "e": item.post.id, "original": ids[original]}
+        for item, original in pairs
+        if original in ids
+    ]
+    if not links:
+        return
+    session.execute(
+        update(posts)
+        .where(posts.c.network == bindparam("n"), posts.c.external_id == bindparam("e"))
+        .values(duplicate_of_id=bindparam("original")),
+        links,
+    )
+    grown = Counter(link["original"] for link in links)
+    session.execute(
+        update(posts)
+        .where(posts.c.id == bindparam("pid"))
+        .values(duplicate_count=posts.c.duplicate_count + bindparam("k")),
+        [{"pid": post_id, "k": k} for post_id, k in grown.items()],
+    )
 
 
 def _link_replies(session: Session, inserted: Sequence[Any]) -> None:
@@ -259,12 +318,17 @@ def run_batch(
     posts: list[PostIn],
     index: QueryIndex,
     raws: Sequence[dict[str, Any] | None] | None = None,
+    analyzer: Analyzer | None = None,
 ) -> BatchResult:
-    """Run the whole chain over one batch of validated posts (the caller commits)."""
+    """Run the whole chain over one batch of validated posts (the caller commits).
+
+    Pass the same `analyzer` for successive batches so near-duplicates are found across them.
+    """
     items = [
         Item(post=post, raw=raws[i] if raws is not None else None) for i, post in enumerate(posts)
     ]
-    return store(session, workspace_id, match(enrich(normalise(items)), index))
+    analyzer = analyzer or Analyzer()
+    return store(session, workspace_id, match(enrich(normalise(items), analyzer), index))
 
 
 def run_batch_isolating_failures(
@@ -273,12 +337,13 @@ def run_batch_isolating_failures(
     posts: list[PostIn],
     index: QueryIndex,
     raws: Sequence[dict[str, Any] | None] | None = None,
+    analyzer: Analyzer | None = None,
 ) -> tuple[BatchResult, dict[int, str]]:
     """Run a batch; if the database refuses it, run its posts one by one so that one bad post
     is rejected (by position, with the database's reason) instead of blocking the others."""
     try:
         with session.begin_nested():
-            return run_batch(session, workspace_id, posts, index, raws), {}
+            return run_batch(session, workspace_id, posts, index, raws, analyzer), {}
     except DBAPIError:
         pass
     total = BatchResult()
@@ -287,7 +352,7 @@ def run_batch_isolating_failures(
         raw = [raws[position]] if raws is not None else None
         try:
             with session.begin_nested():
-                result = run_batch(session, workspace_id, [post], index, raw)
+                result = run_batch(session, workspace_id, [post], index, raw, analyzer)
         except DBAPIError as error:
             failures[position] = f"refused by the database: {str(error.orig).splitlines()[0]}"
             continue
@@ -296,3 +361,23 @@ def run_batch_isolating_failures(
         total.matches += result.matches
         total.new_post_ids.extend(result.new_post_ids)
     return total, failures
+
+
+# Recent posts replayed into a new near-duplicate memory, so a restart still groups a wave.
+SEED_POSTS = 20_000
+
+
+def new_analyzer(session: Session, workspace_id: int, seed_posts: int = SEED_POSTS) -> Analyzer:
+    """An analyzer whose near-duplicate memory knows the workspace's most recent posts."""
+    posts = _table(Post)
+    recent = session.execute(
+        select(posts.c.network, posts.c.external_id, posts.c.text)
+        .where(posts.c.workspace_id == workspace_id)
+        .order_by(posts.c.id.desc())
+        .limit(seed_posts)
+    ).all()
+    analyzer = Analyzer()
+    analyzer.detector.seed(
+        (f"{network}:{external_id}", text) for network, external_id, text in reversed(recent)
+    )
+    return analyzer

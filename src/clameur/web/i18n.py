@@ -85,6 +85,10 @@ class Formats:
         """A whole number with the locale's grouping."""
         return format_decimal(value, locale=self.locale)
 
+    def decimal(self, value: float, digits: int = 2) -> str:
+        """A decimal number with `digits` decimals (0.87 / 0,87)."""
+        return format_decimal(value, format="0." + "0" * digits, locale=self.locale)
+
     def language(self, code: str | None) -> str:
         """The name of a language in the interface language ('anglais', 'English')."""
         if not code:

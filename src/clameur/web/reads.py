@@ -12,15 +12,21 @@ from sqlalchemy.orm import Session
 from clameur.kit.errors import NotFound
 from clameur.listening.service import (
     PostFilters,
+    PostPage,
     count_queries,
     decode_cursor,
     list_posts,
     list_queries,
 )
-from clameur.models import Post, SavedQuery
+from clameur.models import Post, SavedQuery, User
+from clameur.query import parse
+from clameur.web.cards import corrections_of
 
 # The most new posts one poll of the listening page brings in.
 NEWER_LIMIT = 100
+# The most pages read to fill one page when hostile posts are left out.
+# The most copies listed under an original.
+COPIES_LIMIT = 100
 
 
 @dataclass(slots=True)
@@ -76,8 +82,44 @@ def get_post(session: Session, workspace_id: int, post_id: int) -> Post:
     return post
 
 
+def analysis_query(query_text: str | None, sentiment: str = "", intent: str = "") -> str | None:
+    """The ad-hoc query narrowed to a sentiment and an intent, in the query language.
+
+    The person's query is parsed alone first, so that a syntax error points into what they
+    typed; then it is wrapped in parentheses, so that its ORs stay inside."""
+    conditions = [
+        f"{name}:{value}" for name, value in (("sentiment", sentiment), ("intent", intent)) if value
+    ]
+    if not query_text:
+        return " AND ".join(conditions) or None
+    if not conditions:
+        return query_text
+    parse(query_text)
+    return " AND ".join([f"({query_text})", *conditions])
+
+
+def list_visible_posts(
+    session: Session,
+    workspace_id: int,
+    filters: PostFilters,
+    *,
+    hide_hostile: bool = False,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> PostPage:
+    """list_posts, leaving out the posts marked hostile when asked."""
+    if hide_hostile:
+        filters = replace(filters, hide_hostile=True)
+    return list_posts(session, workspace_id, filters, cursor=cursor, limit=limit)
+
+
 def posts_newer_than(
-    session: Session, workspace_id: int, filters: PostFilters, after: str, limit: int = NEWER_LIMIT
+    session: Session,
+    workspace_id: int,
+    filters: PostFilters,
+    after: str,
+    limit: int = NEWER_LIMIT,
+    hide_hostile: bool = False,
 ) -> NewerPosts:
     """Posts that sort before the cursor `after` (newer), for the same filters, newest first."""
     stamp, last_id = decode_cursor(after)
@@ -87,7 +129,11 @@ def posts_newer_than(
     cursor: str | None = None
     while True:
         page = list_posts(session, workspace_id, narrowed, cursor=cursor, limit=limit)
-        found.extend(post for post in page.posts if _after(post, stamp, last_id))
+        found.extend(
+            post
+            for post in page.posts
+            if _after(post, stamp, last_id) and not (hide_hostile and post.hostile)
+        )
         cursor = page.next_cursor
         if cursor is None or len(found) >= limit:
             break
@@ -96,6 +142,29 @@ def posts_newer_than(
 
 def _after(post: Post, stamp: datetime, last_id: int) -> bool:
     return (post.created_at, post.id) > (stamp, last_id)
+
+
+def copies_of(
+    session: Session, workspace_id: int, post_id: int, limit: int = COPIES_LIMIT
+) -> list[Post]:
+    """The near-duplicates grouped under an original, oldest first."""
+    return list(
+        session.scalars(
+            select(Post)
+            .where(Post.workspace_id == workspace_id, Post.duplicate_of_id == post_id)
+            .order_by(Post.created_at, Post.id)
+            .limit(limit)
+        ).unique()
+    )
+
+
+def corrector_names(session: Session, posts: list[Post]) -> dict[int, str]:
+    """The names of the people who corrected these posts, by user id."""
+    ids = {mark.by for post in posts for mark in corrections_of(post) if mark.by is not None}
+    if not ids:
+        return {}
+    rows = session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()
+    return {user_id: name for user_id, name in rows}
 
 
 SIDEBAR_LIMIT = 12

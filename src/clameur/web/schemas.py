@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 
 class AuthorRead(BaseModel):
@@ -37,7 +37,12 @@ class PostRead(BaseModel):
     author: AuthorRead | None
     metrics: dict[str, Any]
     sentiment: str | None
+    sentiment_score: float | None = Field(description="The model's score for its label")
     intents: list[str]
+    hostile: bool | None = Field(description="Insults, threats or hate; null when not analysed")
+    duplicate_of_id: int | None = Field(description="For a near-duplicate, its original's id")
+    duplicate_count: int = Field(description="For an original, the size of its group (1: alone)")
+    influence: float | None = Field(description="The author's influence, 0 to 100")
     in_reply_to: str | None
     conversation_key: str | None
 
@@ -47,6 +52,18 @@ class PostList(BaseModel):
 
     items: list[PostRead]
     next_cursor: str | None
+
+
+class CorrectionCreate(BaseModel):
+    """A person's correction of what the analysis said about a post."""
+
+    field: Literal["sentiment", "intents", "hostile"]
+    value: StrictStr | StrictBool | list[StrictStr] = Field(
+        description=(
+            "sentiment: negative, neutral or positive; intents: a list of complaint, question, "
+            "praise, purchase_intent, spam; hostile: true or false"
+        )
+    )
 
 
 class SavedQueryCreate(BaseModel):

@@ -12,6 +12,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from clameur.pipeline.schemas import INTENTS, SENTIMENTS
+from clameur.web.cards import corrections_of, influence_of, toggled
 from clameur.web.csrf import HEADER, csrf_token
 from clameur.web.i18n import LOCALES, Formats, pick_locale, zone
 
@@ -95,6 +97,11 @@ class Renderer:
             locate=locate,
             csrf_header=HEADER,
             locales=LOCALES,
+            all_sentiments=SENTIMENTS,
+            all_intents=INTENTS,
+            corrections_of=corrections_of,
+            influence_of=influence_of,
+            toggled=toggled,
         )
         return environment
 

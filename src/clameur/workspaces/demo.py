@@ -14,6 +14,7 @@ from clameur.connectors.demo.workspace import DEMO_USERS, DEMO_WORKSPACE
 from clameur.kit.time import utcnow
 from clameur.listening.service import create_query, load_query_index
 from clameur.models import Competitor, Post, SavedQuery, User, Workspace
+from clameur.nlp.analysis import Analyzer
 from clameur.pipeline.ingest import validate_record
 from clameur.pipeline.schemas import PostIn
 from clameur.pipeline.stages import run_batch
@@ -95,11 +96,12 @@ def load_demo(
     records = DemoStream(seed=seed).history(history, end=now or utcnow())
     with unit_of_work(factory) as session:
         index = load_query_index(session, workspace.id)
+    analyzer = Analyzer()
     for start in range(0, len(records), 500):
         chunk = records[start : start + 500]
         posts = [p for p in (validate_record(r) for r in chunk) if isinstance(p, PostIn)]
         with unit_of_work(factory) as session:
-            result.posts += run_batch(session, workspace.id, posts, index, chunk).imported
+            result.posts += run_batch(session, workspace.id, posts, index, chunk, analyzer).imported
         if on_progress:
             on_progress(min(start + 500, len(records)), len(records))
     return result

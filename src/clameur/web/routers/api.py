@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
+from clameur.listening.corrections import correct_post
 from clameur.listening.service import (
     PostFilters,
     create_query,
     delete_query,
     get_query,
-    list_posts,
     update_query,
 )
 from clameur.query import QuerySyntaxError, parse
 from clameur.web.deps import CurrentUser, CurrentWorkspace, Db, Editor
-from clameur.web.reads import QuerySummary, get_post, query_summaries, summary_of
+from clameur.web.reads import (
+    QuerySummary,
+    analysis_query,
+    get_post,
+    list_visible_posts,
+    query_summaries,
+    summary_of,
+)
 from clameur.web.routers.queries import check_competitor
 from clameur.web.schemas import (
+    CorrectionCreate,
     ErrorRead,
     PostList,
     PostRead,
@@ -71,20 +79,25 @@ def list_posts_api(
     since: datetime | None = None,
     until: datetime | None = None,
     search: Annotated[str | None, Query(description="Words to find, accents ignored")] = None,
+    sentiment: Literal["negative", "neutral", "positive"] | None = None,
+    intent: Literal["complaint", "question", "praise", "purchase_intent", "spam"] | None = None,
+    hide_hostile: Annotated[bool, Query(description="Leave out posts marked hostile")] = False,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> PostList:
     """Posts newest first, filtered; pass `next_cursor` back as `cursor` for the next page."""
     filters = PostFilters(
         query_id=query_id,
-        query_text=q or None,
+        query_text=analysis_query(q, sentiment or "", intent or ""),
         networks=network,
         langs=lang,
         since=since,
         until=until,
         search=search or None,
     )
-    page = list_posts(db, workspace.id, filters, cursor=cursor, limit=limit)
+    page = list_visible_posts(
+        db, workspace.id, filters, hide_hostile=hide_hostile, cursor=cursor, limit=limit
+    )
     return PostList(
         items=[PostRead.model_validate(post) for post in page.posts], next_cursor=page.next_cursor
     )
@@ -94,6 +107,15 @@ def list_posts_api(
 def get_post_api(db: Db, user: CurrentUser, workspace: CurrentWorkspace, post_id: int) -> PostRead:
     """One post."""
     return PostRead.model_validate(get_post(db, workspace.id, post_id))
+
+
+@router.post("/posts/{post_id}/corrections", response_model=PostRead, tags=["posts"])
+def correct_post_api(
+    db: Db, user: Editor, workspace: CurrentWorkspace, post_id: int, body: CorrectionCreate
+) -> PostRead:
+    """Correct a post's sentiment, intents or hostility; who and when are kept for retraining."""
+    post = correct_post(db, workspace.id, post_id, user.id, body.field, body.value)
+    return PostRead.model_validate(post)
 
 
 @router.get("/queries", response_model=list[SavedQueryRead], tags=["queries"])

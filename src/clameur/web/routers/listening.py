@@ -15,13 +15,19 @@ from clameur.listening.service import (
     PostFilters,
     encode_cursor,
     get_query,
-    list_posts,
 )
 from clameur.models import Post
+from clameur.pipeline.schemas import INTENTS, SENTIMENTS
 from clameur.query import QuerySyntaxError
 from clameur.web.deps import CurrentUser, CurrentWorkspace, Db
 from clameur.web.i18n import zone
-from clameur.web.reads import posts_newer_than, sidebar
+from clameur.web.reads import (
+    analysis_query,
+    corrector_names,
+    list_visible_posts,
+    posts_newer_than,
+    sidebar,
+)
 from clameur.web.templating import NETWORK_LABELS, renderer
 
 router = APIRouter(include_in_schema=False)
@@ -44,6 +50,11 @@ def _int(value: str | None) -> int | None:
         return None
 
 
+def _choice(value: str | None, choices: tuple[str, ...]) -> str:
+    value = (value or "").strip().lower()
+    return value if value in choices else ""
+
+
 @dataclass(slots=True)
 class ListeningView:
     """What the person asked to see, as read from the page's address."""
@@ -55,6 +66,9 @@ class ListeningView:
     since: date | None = None
     until: date | None = None
     search: str = ""
+    sentiment: str = ""
+    intent: str = ""
+    hide_hostile: bool = False
 
     @classmethod
     def from_params(cls, params: QueryParams) -> ListeningView:
@@ -67,6 +81,9 @@ class ListeningView:
             since=_date(params.get("since")),
             until=_date(params.get("until")),
             search=(params.get("search") or "").strip(),
+            sentiment=_choice(params.get("sentiment"), SENTIMENTS),
+            intent=_choice(params.get("intent"), INTENTS),
+            hide_hostile=params.get("hide_hostile") in ("1", "on", "true"),
         )
 
     def params(self) -> dict[str, Any]:
@@ -79,17 +96,23 @@ class ListeningView:
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
             "search": self.search,
+            "sentiment": self.sentiment,
+            "intent": self.intent,
+            "hide_hostile": "1" if self.hide_hostile else None,
         }
 
     def filters(self, timezone: tzinfo) -> PostFilters:
-        """The service's filters; dates are whole days in the workspace's time zone."""
+        """The service's filters; dates are whole days in the workspace's time zone; intent
+        narrows the ad-hoc query (raises QuerySyntaxError for a malformed query)."""
 
         def start_of(day: date) -> datetime:
             return datetime.combine(day, time.min, tzinfo=timezone).astimezone(UTC)
 
         return PostFilters(
             query_id=self.query_id,
-            query_text=self.q or None,
+            query_text=analysis_query(self.q, None, self.intent),
+            sentiments=[self.sentiment] if self.sentiment else [],
+            hide_hostile=bool(self.hide_hostile),
             networks=list(self.networks),
             langs=[self.lang] if self.lang else [],
             since=start_of(self.since) if self.since else None,
@@ -101,7 +124,17 @@ class ListeningView:
     def refined(self) -> int:
         """How many side filters are set (shown on the filter panel)."""
         return sum(
-            bool(each) for each in (self.networks, self.lang, self.since, self.until, self.search)
+            bool(each)
+            for each in (
+                self.networks,
+                self.lang,
+                self.since,
+                self.until,
+                self.search,
+                self.sentiment,
+                self.intent,
+                self.hide_hostile,
+            )
         )
 
 
@@ -129,10 +162,11 @@ def listening_page(
     page = None
     syntax_error = None
     try:
-        page = list_posts(
+        page = list_visible_posts(
             db,
             workspace.id,
             view.filters(zone(workspace.timezone)),
+            hide_hostile=view.hide_hostile,
             cursor=cursor,
             limit=request.app.state.settings.web.page_size,
         )
@@ -153,6 +187,7 @@ def listening_page(
         newest=_newest_cursor(posts, page is not None and page.next_cursor is None),
         syntax_error=syntax_error,
         languages=languages,
+        correctors=corrector_names(db, posts),
         **sidebar(db, workspace.id),
         section="listening",
     )
@@ -164,15 +199,21 @@ def more_posts(
 ) -> Response:
     """The next page of posts after the cursor (the "Load more" button)."""
     view = ListeningView.from_params(request.query_params)
-    page = list_posts(
+    page = list_visible_posts(
         db,
         workspace.id,
         view.filters(zone(workspace.timezone)),
+        hide_hostile=view.hide_hostile,
         cursor=cursor,
         limit=request.app.state.settings.web.page_size,
     )
     return renderer(request).render(
-        request, "partials/posts_page.html", view=view, page=page, posts=page.posts
+        request,
+        "partials/posts_page.html",
+        view=view,
+        page=page,
+        posts=page.posts,
+        correctors=corrector_names(db, page.posts),
     )
 
 
@@ -182,7 +223,13 @@ def new_posts(
 ) -> Response:
     """Posts newer than the newest one shown, for the same filters (polled by the page)."""
     view = ListeningView.from_params(request.query_params)
-    newer = posts_newer_than(db, workspace.id, view.filters(zone(workspace.timezone)), after)
+    newer = posts_newer_than(
+        db,
+        workspace.id,
+        view.filters(zone(workspace.timezone)),
+        after,
+        hide_hostile=view.hide_hostile,
+    )
     if not newer.posts:
         return Response(status_code=204)
     return renderer(request).render(
@@ -192,4 +239,5 @@ def new_posts(
         posts=newer.posts,
         more=newer.more,
         newest=_newest_cursor(newer.posts),
+        correctors=corrector_names(db, newer.posts),
     )

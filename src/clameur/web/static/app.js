@@ -47,6 +47,22 @@
     if (window.innerWidth < Number(panel.getAttribute("data-collapse-below"))) panel.removeAttribute("open");
   });
 
+  // A correction re-renders its post's card: keyboard focus goes back to the control whose
+  // menu was used (the new card has the same ids), not to the top of the page.
+  var refocus = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var menu = event.target.closest && event.target.closest("details.pick");
+    var summary = menu && menu.querySelector("summary[id]");
+    if (summary) refocus = summary;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!refocus) return;
+    var control = document.getElementById(refocus.id);
+    if (!control || control === refocus) return;  // another request settled; not swapped yet
+    refocus = null;
+    control.focus();
+  });
+
   // New posts fade their highlight after a while; the "N new posts" note too.
   document.addEventListener("htmx:afterSettle", function () {
     var news = document.getElementById("live-news");

@@ -68,9 +68,15 @@ def upgrade() -> None:
         sa.Column("duplicate_count", sa.Integer(), nullable=False, server_default="1"),
     )
     op.add_column("posts", sa.Column("influence", sa.Float(), nullable=True))
+    op.create_index(
+        "ix_posts_workspace_sentiment_created",
+        "posts",
+        ["workspace_id", "sentiment", "created_at", "id"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_posts_workspace_sentiment_created", table_name="posts")
     op.drop_column("posts", "influence")
     op.drop_column("posts", "duplicate_count")
     if op.get_bind().dialect.name == "postgresql":
