@@ -151,7 +151,10 @@ def test_a_long_fruitless_search_offers_to_continue_from_where_it_stopped(
     from clameur.listening import service
 
     monkeypatch.setattr(service, "SCAN_BUDGET", 200)
-    build.store(workspace, [build.post(created_at=build.at(minutes=-n)) for n in range(1, 251)])
+    build.store(
+        workspace,
+        [build.post(created_at=build.at(minutes=-n), sentiment="neutral") for n in range(1, 251)],
+    )
     [old_match] = build.store(
         workspace, [build.post(created_at=build.at(days=-2), sentiment="positive")]
     )

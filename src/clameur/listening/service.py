@@ -16,7 +16,7 @@ from clameur.kit.time import utcnow
 from clameur.models import Author, Match, Post, SavedQuery
 from clameur.pipeline.jobs import enqueue_job
 from clameur.query import PostDoc, Query, QueryIndex, parse
-from clameur.store.dialect import clauses_filter, full_text_filter, insert_for
+from clameur.store.dialect import clauses_filter, full_text_filter, insert_for, is_sparse
 from clameur.store.engine import unit_of_work
 
 BACKFILL_JOB = "listening.backfill_query"
@@ -286,7 +286,7 @@ def list_posts(
         )
     else:
         order_time, order_id = Post.created_at, Post.id
-        statement = select(Post).where(Post.workspace_id == workspace_id)
+        statement = select(Post)
     if filters.networks:
         statement = statement.where(Post.network.in_(filters.networks))
     if filters.langs:
@@ -299,15 +299,24 @@ def list_posts(
         statement = statement.where(order_time >= filters.since)
     if filters.until:
         statement = statement.where(order_time < filters.until)
+    sparse = False
     if filters.search:
         text_filter = full_text_filter(session, Post.id, filters.search)
         if text_filter is not None:
             statement = statement.where(text_filter)
+            sparse = sparse or is_sparse(text_filter)
     if query is not None:
         clauses = query.fts_clauses()
         prefilter = clauses_filter(session, Post.id, clauses) if clauses else None
         if prefilter is not None:
             statement = statement.where(prefilter)
+            sparse = sparse or is_sparse(prefilter)
+    if sparse and filters.query_id is None:
+        # "+ 0" hides the workspace index from SQLite's planner: it then fetches the few posts
+        # by id and sorts them, instead of walking a million rows in time order.
+        statement = statement.where((Post.workspace_id + 0) == workspace_id)
+    elif filters.query_id is None:
+        statement = statement.where(Post.workspace_id == workspace_id)
     statement = statement.order_by(order_time.desc(), order_id.desc())
 
     def page_after(position: tuple[datetime, int] | None, size: int) -> list[Post]:
@@ -324,8 +333,8 @@ def list_posts(
         rows = page_after(position, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
-        return PostPage(rows, next_cursor)
+        after = encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
+        return PostPage(rows, after)
 
     # An ad-hoc query: the full-text prefilter narrows the candidates, the matcher decides.
     # Candidates are read as plain columns (no ORM objects); only the matches are loaded.
@@ -342,6 +351,7 @@ def list_posts(
     ).outerjoin(Author, Author.id == Post.author_id)
 
     def candidates_after(position: tuple[datetime, int] | None, size: int) -> list[Any]:
+        # Rows of plain columns (id, created_at, text, ..., handle), not Post objects.
         paged = light
         if position is not None:
             stamp, last_id = position
@@ -364,7 +374,7 @@ def list_posts(
                 row.text,
                 lang=row.lang,
                 network=row.network,
-                author=row.handle,
+                author=row[7],
                 sentiment=row.sentiment,
                 intents=tuple(row.intents or ()),
             )

@@ -113,7 +113,10 @@ def _sqlite_match(session: Session, post_id: Any, fts: str) -> ColumnElement[boo
         ).scalars()
     )
     if len(probe) <= SPARSE_HITS:
-        return post_id.in_(probe) if probe else false()
+        # Marked so that the caller keeps SQLite from walking the time index over every post.
+        condition = post_id.in_(probe) if probe else false()
+        condition._clameur_sparse = True  # type: ignore[union-attr]
+        return condition
     return post_id.in_(
         text("SELECT rowid FROM posts_fts WHERE posts_fts MATCH :fts").bindparams(
             bindparam("fts", fts)
@@ -164,3 +167,8 @@ def clauses_filter(
             bindparam("fts", " | ".join(ors))
         )
     )
+
+
+def is_sparse(condition: ColumnElement[bool] | None) -> bool:
+    """True for a full-text filter that names few posts: look them up by id, then sort."""
+    return bool(getattr(condition, "_clameur_sparse", False))
