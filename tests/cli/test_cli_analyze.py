@@ -32,7 +32,13 @@ def test_analyze_writes_one_result_per_post_and_skips_bad_lines(tmp_path: Path) 
     rows = [json.loads(line) for line in output.read_text().splitlines()]
     assert [row["id"] for row in rows] == ["a", "b", "c"]
     assert set(rows[0]) == {
-        "id", "lang", "sentiment", "intents", "hostile", "duplicate_of", "influence"
+        "id",
+        "lang",
+        "sentiment",
+        "intents",
+        "hostile",
+        "duplicate_of",
+        "influence",
     }
     assert rows[1]["duplicate_of"] == "a"
     assert rows[2]["sentiment"]["label"] == "positive"

@@ -36,9 +36,7 @@ def test_reanalyze_updates_posts_analysed_by_an_older_version_and_only_them(
         stale = dict(angry.enrichments)
         stale["sentiment"] = {"version": "sentiment-old", "value": "positive"}
         session.execute(
-            update(Post)
-            .where(Post.id == angry.id)
-            .values(sentiment="positive", enrichments=stale)
+            update(Post).where(Post.id == angry.id).values(sentiment="positive", enrichments=stale)
         )
         session.execute(Match.__table__.delete())
     first = reanalyze(factory, ws, chunk=1)

@@ -52,8 +52,12 @@ def _result(post: PostIn, analysis: Any) -> dict[str, Any]:
 
 
 def analyze_command(
-    input: Path = typer.Option(..., "--input", "-i", exists=True, dir_okay=False, help="JSONL posts."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="JSONL results (default: stdout)."),
+    input: Path = typer.Option(
+        ..., "--input", "-i", exists=True, dir_okay=False, help="JSONL posts."
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="JSONL results (default: stdout)."
+    ),
 ) -> None:
     """Analyse posts in the import schema: language, sentiment, intents, hostility,
     near-duplicates, influence. Streams: memory stays flat on any file size."""

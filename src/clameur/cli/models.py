@@ -11,8 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from clameur.cli.common import console, friendly_errors, open_store, settings
-from clameur.nlp import hostility, intent, sentiment
 from clameur.listening.corrections import training_corrections
+from clameur.nlp import hostility, intent, sentiment
 from clameur.pipeline.reanalyze import ReanalyzeProgress, reanalyze
 from clameur.store.engine import unit_of_work
 from clameur.workspaces.service import resolve_workspace
@@ -32,7 +32,9 @@ def default_data() -> Path:
 
 @app.command("train")
 def train(
-    data: Path = typer.Option(None, help="Folder of the public data sets (default ../shared/data)."),
+    data: Path = typer.Option(
+        None, help="Folder of the public data sets (default ../shared/data)."
+    ),
     out: Path = typer.Option(MODELS, help="Where to write the model files."),
     with_corrections: bool = typer.Option(
         False, "--with-corrections", help="Add the corrections people made in Clameur."
@@ -65,7 +67,9 @@ def train(
 
 @app.command("evaluate")
 def evaluate(
-    data: Path = typer.Option(None, help="Folder of the public data sets (default ../shared/data)."),
+    data: Path = typer.Option(
+        None, help="Folder of the public data sets (default ../shared/data)."
+    ),
     results: Path = typer.Option(Path("bench/results"), help="Where to write models.json."),
 ) -> None:
     """Score the shipped models on the public test splits; write bench/results/models.json."""
@@ -105,4 +109,6 @@ def reanalyze_command(
                 progress.update(task, completed=state.scanned, total=state.total)
 
             done = reanalyze(factory, workspace_id, chunk, advance)
-        console.print(f"{done.updated} of {done.scanned} posts re-analysed; the others were current.")
+        console.print(
+            f"{done.updated} of {done.scanned} posts re-analysed; the others were current."
+        )

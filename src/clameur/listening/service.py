@@ -366,8 +366,8 @@ def list_posts(
     next_cursor: str | None = None
     exhausted = False
     while True:
-        rows = candidates_after(position, chunk)
-        for row in rows:
+        candidates = candidates_after(position, chunk)
+        for row in candidates:
             scanned += 1
             position = (row.created_at, row.id)
             doc = PostDoc.from_fields(
@@ -383,7 +383,7 @@ def list_posts(
                 if len(found) == limit:
                     next_cursor = encode_cursor(row.created_at, row.id)
                     break
-        if next_cursor is not None or len(rows) < chunk:
+        if next_cursor is not None or len(candidates) < chunk:
             break
         if scanned >= SCAN_BUDGET:
             assert position is not None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from clameur.models import Author, Match, Post, SavedQuery
@@ -131,7 +131,9 @@ def _kept(enrichments: dict[str, Any], name: str) -> Any:
     return entry.get("value") if entry.get("version") in ("source", "correction") else None
 
 
-def _update(session: Session, analyzer: Analyzer, rows: list[Any], dependent: dict[int, Any]) -> None:
+def _update(
+    session: Session, analyzer: Analyzer, rows: list[Any], dependent: dict[int, Any]
+) -> None:
     texts = [
         PostText(
             key=f"{row.network}:{row.external_id}",
@@ -151,7 +153,7 @@ def _update(session: Session, analyzer: Analyzer, rows: list[Any], dependent: di
         for name, entry in (row.enrichments or {}).items():
             if entry.get("version") in ("source", "correction"):
                 result.enrichments[name] = entry
-    posts = Post.__table__
+    posts = cast(Table, Post.__table__)
     session.execute(
         update(posts)
         .where(posts.c.id == bindparam("pid"))
@@ -180,7 +182,7 @@ def _update(session: Session, analyzer: Analyzer, rows: list[Any], dependent: di
     )
     if not dependent:
         return
-    matches = Match.__table__
+    matches = cast(Table, Match.__table__)
     keys = [(query_id, row.created_at, row.id) for query_id in dependent for row in rows]
     session.execute(
         delete(matches).where(
@@ -190,7 +192,7 @@ def _update(session: Session, analyzer: Analyzer, rows: list[Any], dependent: di
         ),
         [{"q": q, "t": t, "p": p} for q, t, p in keys],
     )
-    found = []
+    found: list[tuple[int, Any, int]] = []
     for row, result in zip(rows, results, strict=True):
         doc = PostDoc.from_fields(
             row.text,

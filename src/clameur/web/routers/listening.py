@@ -110,7 +110,7 @@ class ListeningView:
 
         return PostFilters(
             query_id=self.query_id,
-            query_text=analysis_query(self.q, None, self.intent),
+            query_text=analysis_query(self.q, "", self.intent),
             sentiments=[self.sentiment] if self.sentiment else [],
             hide_hostile=bool(self.hide_hostile),
             networks=list(self.networks),
