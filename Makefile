@@ -10,7 +10,8 @@ export CLAMEUR_DATA_DIR ?= data
 help:
 	@echo "make demo   - install, prepare the demo database and serve it at http://127.0.0.1:8000"
 	@echo "make test   - install the dev tools and run the whole test suite"
-	@echo "make bench  - run the benchmarks, figures in bench/results/"
+	@echo "make bench  - run the speed benchmarks, figures in bench/results/"
+	@echo "make eval   - measure the analysis models on the public data sets"
 	@echo "make lint   - ruff and mypy"
 
 $(BIN)/python:
@@ -48,6 +49,15 @@ lint: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.run
+
+# Accuracy of the analysis on the public data sets (../shared/data), figures in bench/results/.
+eval: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.langid
+	$(BIN)/python -m bench.sentiment
+	$(BIN)/python -m bench.intent
+	$(BIN)/python -m bench.hostility
+	$(BIN)/python -m bench.duplicates
+	$(CLAMEUR) models evaluate
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache
