@@ -11,7 +11,8 @@ on a test split. Writes bench/results/sentiment.json and sentiment.md.
 
     .venv/bin/python -m bench.sentiment [--data DIR] [--out DIR] [--quick]
 
---quick leaves out the English retrainings (a few minutes on one core). Needs scikit-learn and
+--quick leaves out the English retrainings (the whole run takes about 10 CPU-minutes, --quick
+about 2). Needs scikit-learn and
 vaderSentiment (training / bench only; the shipped model scores with numpy alone).
 """
 
