@@ -10,20 +10,11 @@ from typing import Any
 
 from clameur.connectors.demo import DEMO_USERS, DEMO_WORKSPACE, DemoStream
 from clameur.connectors.demo.generator import crisis_share
-from clameur.pipeline.schemas import PostIn
+from clameur.pipeline.schemas import NETWORKS, PostIn
 
 START = datetime(2025, 7, 12, 17, 30, tzinfo=UTC)
-ALLOWED_NETWORKS = {
-    "x",
-    "facebook",
-    "instagram",
-    "linkedin",
-    "mastodon",
-    "bluesky",
-    "reddit",
-    "youtube",
-    "rss",
-}
+# The real networks: the demo writes as they would, never as "demo" or "import".
+ALLOWED_NETWORKS = set(NETWORKS) - {"demo", "import"}
 
 Timed = list[tuple[float, dict[str, Any]]]
 

@@ -29,6 +29,7 @@ from clameur.nlp.intent import (
     canonical_text,
     featurize,
     featurize_canonical,
+    load_once,
     text_key,
 )
 
@@ -130,22 +131,18 @@ _models: dict[Path, _HostilityModels] = {}
 _load_lock = threading.Lock()
 
 
+def _build_models(folder: Path) -> _HostilityModels:
+    meta = json.loads((folder / META_FILE).read_text("utf-8"))
+    return _HostilityModels(
+        {lang: LinearTextModel.load(folder / model_file(lang)) for lang in LANGUAGES},
+        {int(k): bool(v) for k, v in meta.get("corrections", {}).items()},
+        meta,
+    )
+
+
 def load_models(model_dir: Path | None = None) -> _HostilityModels:
     """The hostility models of `model_dir` (default: the shipped ones), loaded once."""
-    folder = (model_dir or MODEL_DIR).resolve()
-    models = _models.get(folder)
-    if models is None:
-        with _load_lock:
-            models = _models.get(folder)
-            if models is None:
-                meta = json.loads((folder / META_FILE).read_text("utf-8"))
-                models = _HostilityModels(
-                    {lang: LinearTextModel.load(folder / model_file(lang)) for lang in LANGUAGES},
-                    {int(k): bool(v) for k, v in meta.get("corrections", {}).items()},
-                    meta,
-                )
-                _models[folder] = models
-    return models
+    return load_once(_models, _load_lock, (model_dir or MODEL_DIR).resolve(), _build_models)
 
 
 def forget_models() -> None:

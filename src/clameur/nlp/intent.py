@@ -19,10 +19,10 @@ import html
 import json
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -625,27 +625,38 @@ class _IntentModels:
     meta: dict[str, Any]
 
 
+T = TypeVar("T")
+
 _models: dict[Path, _IntentModels] = {}
 _load_lock = threading.Lock()
 
 
+def load_once(
+    cache: dict[Path, T], lock: threading.Lock, folder: Path, build: Callable[[Path], T]
+) -> T:
+    """`build(folder)` the first time a folder is asked for, then the same object (thread-safe)."""
+    models = cache.get(folder)
+    if models is None:
+        with lock:
+            models = cache.get(folder)
+            if models is None:
+                models = cache[folder] = build(folder)
+    return models
+
+
+def _build_models(folder: Path) -> _IntentModels:
+    meta = json.loads((folder / INTENT_META_FILE).read_text("utf-8"))
+    return _IntentModels(
+        LinearTextModel.load(folder / COMPLAINT_FILE),
+        LinearTextModel.load(folder / COMPLAINT_CUES_FILE),
+        {int(k): tuple(v) for k, v in meta.get("corrections", {}).items()},
+        meta,
+    )
+
+
 def load_models(model_dir: Path | None = None) -> _IntentModels:
     """The intent models of `model_dir` (default: the shipped ones), loaded once."""
-    folder = (model_dir or MODEL_DIR).resolve()
-    models = _models.get(folder)
-    if models is None:
-        with _load_lock:
-            models = _models.get(folder)
-            if models is None:
-                meta = json.loads((folder / INTENT_META_FILE).read_text("utf-8"))
-                models = _IntentModels(
-                    LinearTextModel.load(folder / COMPLAINT_FILE),
-                    LinearTextModel.load(folder / COMPLAINT_CUES_FILE),
-                    {int(k): tuple(v) for k, v in meta.get("corrections", {}).items()},
-                    meta,
-                )
-                _models[folder] = models
-    return models
+    return load_once(_models, _load_lock, (model_dir or MODEL_DIR).resolve(), _build_models)
 
 
 def forget_models() -> None:
