@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from clameur.kit.errors import NotFound
 from clameur.listening.service import (
     PostFilters,
-    PostPage,
     count_queries,
     decode_cursor,
     list_posts,
@@ -98,28 +97,12 @@ def analysis_query(query_text: str | None, sentiment: str = "", intent: str = ""
     return " AND ".join([f"({query_text})", *conditions])
 
 
-def list_visible_posts(
-    session: Session,
-    workspace_id: int,
-    filters: PostFilters,
-    *,
-    hide_hostile: bool = False,
-    cursor: str | None = None,
-    limit: int = 50,
-) -> PostPage:
-    """list_posts, leaving out the posts marked hostile when asked."""
-    if hide_hostile:
-        filters = replace(filters, hide_hostile=True)
-    return list_posts(session, workspace_id, filters, cursor=cursor, limit=limit)
-
-
 def posts_newer_than(
     session: Session,
     workspace_id: int,
     filters: PostFilters,
     after: str,
     limit: int = NEWER_LIMIT,
-    hide_hostile: bool = False,
 ) -> NewerPosts:
     """Posts that sort before the cursor `after` (newer), for the same filters, newest first."""
     stamp, last_id = decode_cursor(after)
@@ -129,11 +112,7 @@ def posts_newer_than(
     cursor: str | None = None
     while True:
         page = list_posts(session, workspace_id, narrowed, cursor=cursor, limit=limit)
-        found.extend(
-            post
-            for post in page.posts
-            if _after(post, stamp, last_id) and not (hide_hostile and post.hostile)
-        )
+        found.extend(post for post in page.posts if _after(post, stamp, last_id))
         cursor = page.next_cursor
         if cursor is None or len(found) >= limit:
             break

@@ -13,6 +13,7 @@ from clameur.listening.service import (
     create_query,
     delete_query,
     get_query,
+    list_posts,
     update_query,
 )
 from clameur.query import QuerySyntaxError, parse
@@ -21,7 +22,6 @@ from clameur.web.reads import (
     QuerySummary,
     analysis_query,
     get_post,
-    list_visible_posts,
     query_summaries,
     summary_of,
 )
@@ -88,16 +88,16 @@ def list_posts_api(
     """Posts newest first, filtered; pass `next_cursor` back as `cursor` for the next page."""
     filters = PostFilters(
         query_id=query_id,
-        query_text=analysis_query(q, sentiment or "", intent or ""),
+        query_text=analysis_query(q, "", intent or ""),
         networks=network,
         langs=lang,
         since=since,
         until=until,
         search=search or None,
+        sentiments=[sentiment] if sentiment else [],
+        hide_hostile=hide_hostile,
     )
-    page = list_visible_posts(
-        db, workspace.id, filters, hide_hostile=hide_hostile, cursor=cursor, limit=limit
-    )
+    page = list_posts(db, workspace.id, filters, cursor=cursor, limit=limit)
     return PostList(
         items=[PostRead.model_validate(post) for post in page.posts], next_cursor=page.next_cursor
     )

@@ -15,6 +15,7 @@ from clameur.listening.service import (
     PostFilters,
     encode_cursor,
     get_query,
+    list_posts,
 )
 from clameur.models import Post
 from clameur.pipeline.schemas import INTENTS, SENTIMENTS
@@ -24,7 +25,6 @@ from clameur.web.i18n import zone
 from clameur.web.reads import (
     analysis_query,
     corrector_names,
-    list_visible_posts,
     posts_newer_than,
     sidebar,
 )
@@ -162,11 +162,10 @@ def listening_page(
     page = None
     syntax_error = None
     try:
-        page = list_visible_posts(
+        page = list_posts(
             db,
             workspace.id,
             view.filters(zone(workspace.timezone)),
-            hide_hostile=view.hide_hostile,
             cursor=cursor,
             limit=request.app.state.settings.web.page_size,
         )
@@ -199,11 +198,10 @@ def more_posts(
 ) -> Response:
     """The next page of posts after the cursor (the "Load more" button)."""
     view = ListeningView.from_params(request.query_params)
-    page = list_visible_posts(
+    page = list_posts(
         db,
         workspace.id,
         view.filters(zone(workspace.timezone)),
-        hide_hostile=view.hide_hostile,
         cursor=cursor,
         limit=request.app.state.settings.web.page_size,
     )
@@ -228,7 +226,6 @@ def new_posts(
         workspace.id,
         view.filters(zone(workspace.timezone)),
         after,
-        hide_hostile=view.hide_hostile,
     )
     if not newer.posts:
         return Response(status_code=204)
