@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from clameur.nlp.analysis import Analyzer, PostText, versions
+import pytest
+
+from clameur.nlp.analysis import LANGUAGE_ONLY, Analyzer, PostText, versions
 
 
 def _post(key: str, text: str, **fields) -> PostText:  # type: ignore[no-untyped-def]
@@ -45,3 +47,26 @@ def test_sentiment_and_intents_come_out_for_an_obvious_complaint() -> None:
     )
     assert result.sentiment == "negative"
     assert "complaint" in result.intents
+
+
+def test_an_analyzer_limited_to_language_records_only_language_and_the_source() -> None:
+    analyzer = Analyzer(stages=LANGUAGE_ONLY)
+    plain, told = analyzer.analyze(
+        [
+            PostText(key="x:1", text="Toujours pas remboursé, c'est honteux"),
+            PostText(key="x:2", text="Toujours pas remboursé !", sentiment="negative"),
+        ]
+    )
+    assert plain.lang == "fr" and sorted(plain.enrichments) == ["language"]
+    assert (plain.sentiment, plain.intents, plain.hostile, plain.influence) == (
+        None,
+        [],
+        None,
+        None,
+    )
+    assert told.sentiment == "negative" and sorted(told.enrichments) == ["language", "sentiment"]
+
+
+def test_an_unknown_stage_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown analysis stages: mood"):
+        Analyzer(stages=("language", "mood"))

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from builders import make_record
 from clameur.listening.service import create_query
-from clameur.models import Author, Match, Post, Workspace
+from clameur.models import Author, Match, Post, SavedQuery, Workspace
 from clameur.pipeline.ingest import import_file
+from clameur.pipeline.reanalyze import reanalyze
 from clameur.store.engine import unit_of_work
 
 TWCS = Path(__file__).resolve().parents[3] / "shared" / "data" / "twcs-sample"
@@ -196,3 +197,113 @@ def test_a_post_the_database_refuses_is_rejected_alone(
     else:
         assert (summary.imported, summary.rejected) == (3, 0)
     assert _count(factory, Post) == summary.imported
+
+
+def _state(factory: sessionmaker[Session], slug: str) -> dict[str, object]:
+    """What an import left, by external id (ids of posts differ between workspaces)."""
+    with unit_of_work(factory) as session:
+        ws = session.scalars(select(Workspace.id).where(Workspace.slug == slug)).one()
+        posts = session.scalars(select(Post).where(Post.workspace_id == ws)).all()
+        external = {post.id: post.external_id for post in posts}
+        matched = session.execute(
+            select(Match.post_id, Match.query_id)
+            .join(Post, Post.id == Match.post_id)
+            .where(Post.workspace_id == ws)
+        ).all()
+        names = dict(session.execute(select(SavedQuery.id, SavedQuery.name)).all())
+        return {
+            "posts": {
+                post.external_id: (
+                    post.lang,
+                    post.sentiment,
+                    tuple(post.intents),
+                    post.hostile,
+                    post.influence,
+                    external.get(post.duplicate_of_id),
+                    post.duplicate_count,
+                    sorted(post.enrichments),
+                )
+                for post in posts
+            },
+            "matches": sorted(
+                (external[post_id], names[query_id]) for post_id, query_id in matched
+            ),
+            "counts": sorted(
+                session.execute(
+                    select(SavedQuery.name, SavedQuery.match_count).where(
+                        SavedQuery.workspace_id == ws
+                    )
+                ).all()
+            ),
+        }
+
+
+def test_a_deferred_analysis_completed_by_reanalyze_equals_a_full_import(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    wave = "Toujours pas remboursés après l'annulation, honteux ! #LueursDEte"
+    records = [
+        make_record(id="a1", text="Navette en retard de deux heures, c'est inadmissible"),
+        make_record(id="a2", text=wave),
+        make_record(id="a3", text="Quel concert magnifique hier soir, merci ! #LueursDEte"),
+        make_record(id="a4", text=wave + " !!"),
+        make_record(id="a5", text="Where can I buy tickets for next summer?", lang="en"),
+        make_record(id="a6", text=wave, sentiment="neutral"),
+    ]
+    source = _write_jsonl(tmp_path / "posts.jsonl", records)
+    for slug in ("full", "deferred"):
+        with unit_of_work(factory) as session:
+            workspace = Workspace(slug=slug, name=slug)
+            session.add(workspace)
+            session.flush()
+            create_query(session, workspace.id, "Angry", "sentiment:negative")
+            create_query(session, workspace.id, "Complaints", "intent:complaint")
+            create_query(session, workspace.id, "Brand", "lueursdete")
+    with unit_of_work(factory) as session:
+        full_id, deferred_id = (
+            session.scalars(select(Workspace.id).where(Workspace.slug == slug)).one()
+            for slug in ("full", "deferred")
+        )
+    # The same posts cannot live in two workspaces: the deferred one gets its own ids.
+    other = _write_jsonl(
+        tmp_path / "other.jsonl",
+        [{**record, "id": "d" + record["id"]} for record in records],
+    )
+    import_file(factory, full_id, source, "jsonl", tmp_path / "r1.jsonl", batch_size=2)
+    deferred = import_file(
+        factory,
+        deferred_id,
+        other,
+        "jsonl",
+        tmp_path / "r2.jsonl",
+        batch_size=2,
+        analysis="language",
+    )
+    assert deferred.imported == len(records)
+    before = _state(factory, "deferred")
+    assert {post[1] for key, post in before["posts"].items() if key != "da6"} == {None}
+    assert before["posts"]["da6"][1] == "neutral"  # what the source said is kept at once
+    assert dict(before["counts"])["Brand"] == 4
+    reanalyze(factory, deferred_id, chunk=2)
+    after = _state(factory, "deferred")
+    full = _state(factory, "full")
+    assert {"d" + key: value[:5] for key, value in full["posts"].items()} == {
+        key: value[:5] for key, value in after["posts"].items()
+    }
+    assert {key: value[5:] for key, value in after["posts"].items()} == {
+        "d" + key: (("d" + value[5]) if value[5] else None, *value[6:])
+        for key, value in full["posts"].items()
+    }
+    assert after["matches"] == sorted(("d" + post, name) for post, name in full["matches"])
+    assert after["counts"] == full["counts"]
+    assert full["posts"]["a4"][5] == "a2" and full["posts"]["a2"][6] == 3
+
+
+def test_an_unknown_analysis_mode_is_refused(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    ws = _workspace(factory)
+    source = _write_jsonl(tmp_path / "posts.jsonl", [make_record()])
+    with pytest.raises(ValueError, match="unknown analysis mode 'some'"):
+        import_file(factory, ws, source, "jsonl", tmp_path / "r.jsonl", analysis="some")
+    assert _count(factory, Post) == 0

@@ -27,6 +27,12 @@ def import_command(
         None, help="Where to write rejected lines (default: FILE.rejects.jsonl beside the file)."
     ),
     batch_size: int = typer.Option(1000, min=1, max=20000, help="Posts per committed batch."),
+    analysis: str = typer.Option(
+        "full",
+        help="full: every analysis stage now. language: language only now, for fast bulk "
+        "loads of archives; run `clameur reanalyze` afterwards to add sentiment, intents, "
+        "hostility, near-duplicates and influence.",
+    ),
 ) -> None:
     """Import posts from a JSONL, CSV or twcs file; a re-run never duplicates a post."""
     with friendly_errors():
@@ -68,7 +74,14 @@ def import_command(
 
             try:
                 summary = import_file(
-                    factory, workspace_id, file, fmt, rejects_path, batch_size, advance
+                    factory,
+                    workspace_id,
+                    file,
+                    fmt,
+                    rejects_path,
+                    batch_size,
+                    advance,
+                    analysis=analysis,
                 )
             except ValueError as error:
                 err_console.print(f"[bold red]Error:[/] {error}")
@@ -80,6 +93,11 @@ def import_command(
             f"[{'red' if summary.rejected else 'green'}]{summary.rejected} rejected[/] "
             f"({summary.matches} saved-query matches)."
         )
+        if analysis != "full" and summary.imported:
+            console.print(
+                "Analysis deferred: run [bold]clameur reanalyze[/] to add sentiment, intents, "
+                "hostility, near-duplicates and influence."
+            )
         if summary.rejects_path:
             for reason in summary.reject_reasons:
                 console.print(f"  [red]rejected[/] {reason}")

@@ -55,10 +55,33 @@ def versions() -> dict[str, str]:
     }
 
 
-class Analyzer:
-    """Runs the stages over batches; keeps the near-duplicate memory between batches."""
+STAGES: tuple[str, ...] = (
+    language.ENRICHER_NAME,
+    sentiment.ENRICHER_NAME,
+    intent.ENRICHER_NAME,
+    hostility.ENRICHER_NAME,
+    duplicates.ENRICHER_NAME,
+    influence.ENRICHER_NAME,
+)
+# What a deferred analysis runs at ingest time; `clameur reanalyze` adds the other stages.
+LANGUAGE_ONLY: tuple[str, ...] = (language.ENRICHER_NAME,)
 
-    def __init__(self, detector: duplicates.DuplicateDetector | None = None) -> None:
+
+class Analyzer:
+    """Runs the stages over batches; keeps the near-duplicate memory between batches.
+
+    `stages` limits the work to some stages (language always runs: matching needs it); the
+    stages left out record nothing, so `clameur reanalyze` completes them later."""
+
+    def __init__(
+        self,
+        detector: duplicates.DuplicateDetector | None = None,
+        stages: Sequence[str] = STAGES,
+    ) -> None:
+        unknown = set(stages) - set(STAGES)
+        if unknown:
+            raise ValueError(f"unknown analysis stages: {', '.join(sorted(unknown))}")
+        self.stages = frozenset(stages) | {language.ENRICHER_NAME}
         self.detector = detector or duplicates.DuplicateDetector(capacity=DUPLICATE_MEMORY)
 
     def analyze(self, posts: Sequence[PostText]) -> list[Analysis]:
@@ -67,8 +90,20 @@ class Analyzer:
         texts = [post.text for post in posts]
         self._language(posts, results)
         langs = [result.lang for result in results]
-        self._sentiment(posts, texts, langs, results)
-        self._intents(posts, texts, langs, results)
+        stages = self.stages
+        # What the source said (sentiment, intents) is recorded even when the stage is left out.
+        self._sentiment(posts, texts, langs, results, sentiment.ENRICHER_NAME in stages)
+        self._intents(posts, texts, langs, results, intent.ENRICHER_NAME in stages)
+        if hostility.ENRICHER_NAME in stages:
+            self._hostility(texts, langs, results)
+        if duplicates.ENRICHER_NAME in stages:
+            self._duplicates(posts, results)
+        if influence.ENRICHER_NAME in stages:
+            self._influence(posts, results)
+        return results
+
+    @staticmethod
+    def _hostility(texts: list[str], langs: list[str | None], results: list[Analysis]) -> None:
         for result, (hostile, score) in zip(
             results, hostility.predict_hostility(texts, langs), strict=True
         ):
@@ -78,6 +113,8 @@ class Analyzer:
                 "value": hostile,
                 "score": result.hostility_score,
             }
+
+    def _duplicates(self, posts: Sequence[PostText], results: list[Analysis]) -> None:
         originals = self.detector.check_many([(post.key, post.text) for post in posts])
         for post, result, original in zip(posts, results, originals, strict=True):
             # A post seen again (a retried batch) is not a duplicate of itself.
@@ -86,6 +123,9 @@ class Analyzer:
                 "version": duplicates.ENRICHER_VERSION,
                 "value": result.duplicate_of,
             }
+
+    @staticmethod
+    def _influence(posts: Sequence[PostText], results: list[Analysis]) -> None:
         for post, result in zip(posts, results, strict=True):
             found = influence.influence(post.followers, post.verified, post.metrics)
             result.influence = round(found.score, 2)
@@ -94,7 +134,6 @@ class Analyzer:
                 "value": result.influence,
                 "reasons": found.reasons,
             }
-        return results
 
     @staticmethod
     def _language(posts: Sequence[PostText], results: list[Analysis]) -> None:
@@ -121,9 +160,17 @@ class Analyzer:
         texts: list[str],
         langs: list[str | None],
         results: list[Analysis],
+        predict: bool = True,
     ) -> None:
-        predicted = sentiment.predict_sentiment(texts, langs)
-        for post, result, (label, score) in zip(posts, results, predicted, strict=True):
+        todo = [i for i, post in enumerate(posts) if not post.sentiment] if predict else []
+        predicted = dict(
+            zip(
+                todo,
+                sentiment.predict_sentiment([texts[i] for i in todo], [langs[i] for i in todo]),
+                strict=True,
+            )
+        )
+        for i, (post, result) in enumerate(zip(posts, results, strict=True)):
             if post.sentiment:
                 result.sentiment = post.sentiment
                 result.enrichments[sentiment.ENRICHER_NAME] = {
@@ -131,6 +178,9 @@ class Analyzer:
                     "value": post.sentiment,
                 }
                 continue
+            if i not in predicted:
+                continue
+            label, score = predicted[i]
             result.sentiment, result.sentiment_score = label, round(float(score), 4)
             result.enrichments[sentiment.ENRICHER_NAME] = {
                 "version": sentiment.ENRICHER_VERSION,
@@ -144,9 +194,17 @@ class Analyzer:
         texts: list[str],
         langs: list[str | None],
         results: list[Analysis],
+        predict: bool = True,
     ) -> None:
-        predicted = intent.predict_intents(texts, langs)
-        for post, result, found in zip(posts, results, predicted, strict=True):
+        todo = [i for i, post in enumerate(posts) if not post.intents] if predict else []
+        predicted = dict(
+            zip(
+                todo,
+                intent.predict_intents([texts[i] for i in todo], [langs[i] for i in todo]),
+                strict=True,
+            )
+        )
+        for i, (post, result) in enumerate(zip(posts, results, strict=True)):
             if post.intents:
                 result.intents = list(post.intents)
                 result.enrichments[intent.ENRICHER_NAME] = {
@@ -154,7 +212,9 @@ class Analyzer:
                     "value": result.intents,
                 }
                 continue
-            result.intents = list(found)
+            if i not in predicted:
+                continue
+            result.intents = list(predicted[i])
             result.enrichments[intent.ENRICHER_NAME] = {
                 "version": intent.ENRICHER_VERSION,
                 "value": result.intents,

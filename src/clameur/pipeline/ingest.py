@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from clameur.listening.service import load_query_index
+from clameur.nlp.analysis import LANGUAGE_ONLY, STAGES
 from clameur.pipeline.readers import read_records
 from clameur.pipeline.schemas import PostIn
 from clameur.pipeline.stages import new_analyzer, run_batch_isolating_failures
@@ -51,6 +52,10 @@ class ImportSummary:
     reject_reasons: list[str] = field(default_factory=list)
 
 
+# What `clameur import --analysis` accepts: every stage now, or language now and the rest later.
+ANALYSIS_MODES: dict[str, tuple[str, ...]] = {"full": STAGES, "language": LANGUAGE_ONLY}
+
+
 def count_lines(path: Path) -> int:
     """Lines in a file, counted fast, for progress bars."""
     total = 0
@@ -69,13 +74,20 @@ def import_file(
     batch_size: int = 1000,
     on_progress: Callable[[int, ImportSummary], None] | None = None,
     keep_raw: bool = True,
+    analysis: str = "full",
 ) -> ImportSummary:
     """Import a file batch by batch; each batch commits on its own, so an interrupted import
-    keeps what it accepted and a re-run adds only what is missing."""
+    keeps what it accepted and a re-run adds only what is missing.
+
+    `analysis="language"` defers every analysis stage but language identification, for archives
+    loaded in bulk: `clameur reanalyze` completes the posts later and re-matches the saved
+    queries that test `sentiment:` or `intent:`."""
+    if analysis not in ANALYSIS_MODES:
+        raise ValueError(f"unknown analysis mode {analysis!r}: use {', '.join(ANALYSIS_MODES)}")
     summary = ImportSummary()
     with unit_of_work(factory) as session:
         index = load_query_index(session, workspace_id)
-        analyzer = new_analyzer(session, workspace_id)
+        analyzer = new_analyzer(session, workspace_id, stages=ANALYSIS_MODES[analysis])
     rejects_path.parent.mkdir(parents=True, exist_ok=True)
     tmp_rejects = rejects_path.with_name(rejects_path.name + ".part")
     posts: list[PostIn] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clameur.models import Author, Match, Post, SavedQuery
 from clameur.nlp.analysis import Analyzer, PostText, versions
+from clameur.pipeline.stages import post_ids
 from clameur.query import PostDoc, parse
 from clameur.query.ast import And, Field, Not, Or
 from clameur.store.bulk import insert_rows
@@ -93,6 +95,7 @@ def reanalyze(
                     Post.created_at,
                     Post.metrics,
                     Post.enrichments,
+                    Post.duplicate_of_id,
                     Author.handle,
                     Author.followers,
                     Author.verified,
@@ -129,6 +132,36 @@ def reanalyze(
 def _kept(enrichments: dict[str, Any], name: str) -> Any:
     entry = (enrichments or {}).get(name) or {}
     return entry.get("value") if entry.get("version") in ("source", "correction") else None
+
+
+def _relink_duplicates(session: Session, rows: list[Any], results: list[Any]) -> None:
+    """Point each post at the original its new analysis found, and keep the originals' group
+    counts exact (a post that changes group leaves the old one)."""
+    ids = post_ids(session, {result.duplicate_of for result in results if result.duplicate_of})
+    changes = []
+    for row, result in zip(rows, results, strict=True):
+        original = ids.get(result.duplicate_of) if result.duplicate_of else None
+        if original != row.duplicate_of_id:
+            changes.append((row.id, row.duplicate_of_id, original))
+    if not changes:
+        return
+    posts = cast(Table, Post.__table__)
+    session.execute(
+        update(posts).where(posts.c.id == bindparam("pid")).values(duplicate_of_id=bindparam("o")),
+        [{"pid": post_id, "o": new} for post_id, _old, new in changes],
+    )
+    counts: Counter[int] = Counter()
+    for _post_id, old, new in changes:
+        if old is not None:
+            counts[old] -= 1
+        if new is not None:
+            counts[new] += 1
+    session.execute(
+        update(posts)
+        .where(posts.c.id == bindparam("pid"))
+        .values(duplicate_count=posts.c.duplicate_count + bindparam("k")),
+        [{"pid": post_id, "k": k} for post_id, k in counts.items() if k],
+    )
 
 
 def _update(
@@ -180,6 +213,7 @@ def _update(
             for row, result in zip(rows, results, strict=True)
         ],
     )
+    _relink_duplicates(session, rows, results)
     if not dependent:
         return
     matches = cast(Table, Match.__table__)

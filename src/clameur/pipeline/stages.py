@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, aliased
 from clameur.kit.text import normalise as normalise_text
 from clameur.kit.time import utcnow
 from clameur.models import Author, Match, Post, SavedQuery
-from clameur.nlp.analysis import Analysis, Analyzer, PostText
+from clameur.nlp import duplicates
+from clameur.nlp.analysis import STAGES, Analysis, Analyzer, PostText
 from clameur.pipeline.schemas import PostIn
 from clameur.query import PostDoc, QueryIndex
 from clameur.store.bulk import insert_rows
@@ -120,6 +121,7 @@ POST_COLUMNS = (
     "intents",
     "enrichments",
     "raw",
+    "duplicate_of_id",
 )
 
 
@@ -169,51 +171,45 @@ def store(session: Session, workspace_id: int, items: list[Item]) -> BatchResult
         return result
     authors = _upsert_authors(session, unique.values())
     now = utcnow()
-    rows = []
-    for (network, external_id), item in unique.items():
+    rows: dict[tuple[str, str], list[Any]] = {}
+    for key, item in unique.items():
+        network, external_id = key
         post = item.post
         analysis = item.analysis
-        rows.append(
-            (
-                analysis.sentiment_score,
-                analysis.hostile,
-                analysis.influence,
-                workspace_id,
-                network,
-                external_id,
-                post.url,
-                authors.get((network, post.author.handle)) if post.author else None,
-                item.text,
-                analysis.lang,
-                post.created_at,
-                now,
-                post.metrics,
-                post.in_reply_to,
-                post.conversation_id or post.in_reply_to or external_id,
-                analysis.sentiment,
-                analysis.intents,
-                analysis.enrichments,
-                item.raw,
-            )
-        )
-    inserted = insert_rows(
-        session,
-        _table(Post),
-        POST_COLUMNS,
-        rows,
-        conflict=("network", "external_id"),
-        returning=("id", "network", "external_id"),
-    )
+        rows[key] = [
+            analysis.sentiment_score,
+            analysis.hostile,
+            analysis.influence,
+            workspace_id,
+            network,
+            external_id,
+            post.url,
+            authors.get((network, post.author.handle)) if post.author else None,
+            item.text,
+            analysis.lang,
+            post.created_at,
+            now,
+            post.metrics,
+            post.in_reply_to,
+            post.conversation_id or post.in_reply_to or external_id,
+            analysis.sentiment,
+            analysis.intents,
+            analysis.enrichments,
+            item.raw,
+            None,  # duplicate_of_id, set by _insert_posts
+        ]
+    inserted = _insert_posts(session, unique, rows)
     result.imported = len(inserted)
     result.present += len(unique) - len(inserted)
-    result.new_post_ids = [row[0] for row in inserted]
-    match_rows = []
+    result.new_post_ids = list(inserted.values())
+    match_rows: list[tuple[int, Any, int]] = []
     per_query: Counter[int] = Counter()
-    for post_id, network, external_id in inserted:
-        item = unique[(network, external_id)]
-        for query_id in item.matches:
-            match_rows.append((query_id, item.post.created_at, post_id))
-            per_query[query_id] += 1
+    for key, post_id in inserted.items():
+        item = unique[key]
+        if item.matches:
+            created_at = item.post.created_at
+            match_rows.extend([(query_id, created_at, post_id) for query_id in item.matches])
+            per_query.update(item.matches)
     if match_rows:
         insert_rows(
             session,
@@ -231,19 +227,83 @@ def store(session: Session, workspace_id: int, items: list[Item]) -> BatchResult
         )
     result.matches = len(match_rows)
     if inserted:
-        _link_replies(session, inserted)
-        _link_duplicates(session, [unique[(network, ext)] for _id, network, ext in inserted])
+        _link_replies(session, inserted, unique)
     session.flush()
     return result
 
 
-def _link_duplicates(session: Session, items: list[Item]) -> None:
-    """Point near-duplicates at their original and count each original's group."""
-    pairs = [(item, item.analysis.duplicate_of) for item in items if item.analysis.duplicate_of]
-    if not pairs:
-        return
+def _insert_posts(
+    session: Session,
+    unique: dict[tuple[str, str], Item],
+    rows: dict[tuple[str, str], list[Any]],
+) -> dict[tuple[str, str], int]:
+    """Insert the posts with their near-duplicate link set in the same statement; returns the
+    id of each post inserted (posts already stored are skipped).
+
+    A duplicate whose original arrived in an earlier batch gets its id at once; one whose
+    original is in this batch waits for the original's insert (a second statement). Originals
+    count their group."""
+    keys = {f"{network}:{external_id}": (network, external_id) for network, external_id in unique}
+    wanted = {
+        key: item.analysis.duplicate_of
+        for key, item in unique.items()
+        if item.analysis.duplicate_of
+    }
+    ids = post_ids(session, {original for original in wanted.values() if original not in keys})
+    inserted: dict[tuple[str, str], int] = {}
+    pending = dict(rows)
     posts = _table(Post)
-    keys = {original for _item, original in pairs}
+    while pending:
+        ready: list[list[Any]] = []
+        waiting: dict[tuple[str, str], list[Any]] = {}
+        for key, row in pending.items():
+            original = wanted.get(key)
+            if original is None or original in ids:
+                row[-1] = ids.get(original) if original else None
+                ready.append(row)
+            elif keys[original] in pending:
+                waiting[key] = row
+            else:  # the original is in this batch but was stored before: look it up
+                found = post_ids(session, {original})
+                ids.update(found)
+                row[-1] = found.get(original)
+                ready.append(row)
+        if not ready:  # cannot happen with one original per group; never loop forever
+            ready, waiting = list(waiting.values()), {}
+            for row in ready:
+                row[-1] = None
+        for post_id, network, external_id in insert_rows(
+            session,
+            posts,
+            POST_COLUMNS,
+            ready,
+            conflict=("network", "external_id"),
+            returning=("id", "network", "external_id"),
+        ):
+            inserted[(network, external_id)] = post_id
+            ids[f"{network}:{external_id}"] = post_id
+        pending = waiting
+    grown = Counter(rows[key][-1] for key in inserted if rows[key][-1] is not None)
+    if grown:
+        session.execute(
+            update(posts)
+            .where(posts.c.id == bindparam("pid"))
+            .values(duplicate_count=posts.c.duplicate_count + bindparam("k")),
+            [{"pid": post_id, "k": k} for post_id, k in grown.items()],
+        )
+    return inserted
+
+
+_POSTS = cast(Table, Post.__table__)
+# Expanding IN: compiled once, the list is bound at each execution.
+_IDS_BY_EXTERNAL = select(_POSTS.c.id, _POSTS.c.external_id).where(
+    _POSTS.c.network == bindparam("network"),
+    _POSTS.c.external_id.in_(bindparam("external_ids", expanding=True)),
+)
+
+
+def post_ids(session: Session, keys: set[str]) -> dict[str, int]:
+    """Stored post ids by "network:external_id" key."""
     by_network: dict[str, list[str]] = {}
     for key in keys:
         network, external_id = key.split(":", 1)
@@ -251,65 +311,49 @@ def _link_duplicates(session: Session, items: list[Item]) -> None:
     ids: dict[str, int] = {}
     for network, external_ids in by_network.items():
         for post_id, external_id in session.execute(
-            select(posts.c.id, posts.c.external_id).where(
-                posts.c.network == network, posts.c.external_id.in_(external_ids)
-            )
+            _IDS_BY_EXTERNAL, {"network": network, "external_ids": external_ids}
         ):
             ids[f"{network}:{external_id}"] = post_id
-    links = [
-        {"n": item.post.network, "e": item.post.id, "original": ids[original]}
-        for item, original in pairs
-        if original in ids
-    ]
-    if not links:
-        return
-    session.execute(
-        update(posts)
-        .where(posts.c.network == bindparam("n"), posts.c.external_id == bindparam("e"))
-        .values(duplicate_of_id=bindparam("original")),
-        links,
-    )
-    grown = Counter(link["original"] for link in links)
-    session.execute(
-        update(posts)
-        .where(posts.c.id == bindparam("pid"))
-        .values(duplicate_count=posts.c.duplicate_count + bindparam("k")),
-        [{"pid": post_id, "k": k} for post_id, k in grown.items()],
-    )
+    return ids
 
 
-def _link_replies(session: Session, inserted: Sequence[Any]) -> None:
+_PARENT = aliased(Post)
+_PARENT_ID = (
+    select(_PARENT.id)
+    .where(_PARENT.network == Post.network, _PARENT.external_id == Post.in_reply_to)
+    .scalar_subquery()
+)
+# New replies find their parent; stored replies waiting for a post that just arrived find it.
+_LINK_NEW_REPLIES = (
+    update(Post)
+    .where(Post.id.in_(bindparam("ids", expanding=True)))
+    .values(parent_id=_PARENT_ID)
+    .execution_options(synchronize_session=False)
+)
+_LINK_WAITING_REPLIES = (
+    update(Post)
+    .where(
+        Post.network == bindparam("of_network"),
+        Post.in_reply_to.in_(bindparam("parent_ids", expanding=True)),
+        Post.parent_id.is_(None),
+    )
+    .values(parent_id=_PARENT_ID)
+    .execution_options(synchronize_session=False)
+)
+
+
+def _link_replies(
+    session: Session, inserted: dict[tuple[str, str], int], unique: dict[tuple[str, str], Item]
+) -> None:
     """Point new replies at their parents, and waiting replies at their newly arrived parent."""
-    parent = aliased(Post)
-    new_ids = [row[0] for row in inserted]
-    session.execute(
-        update(Post)
-        .where(Post.id.in_(new_ids), Post.in_reply_to.is_not(None))
-        .values(
-            parent_id=select(parent.id)
-            .where(parent.network == Post.network, parent.external_id == Post.in_reply_to)
-            .scalar_subquery()
-        ),
-        execution_options={"synchronize_session": False},
-    )
+    replies = [post_id for key, post_id in inserted.items() if unique[key].post.in_reply_to]
+    if replies:
+        session.execute(_LINK_NEW_REPLIES, {"ids": replies})
     by_network: dict[str, list[str]] = {}
-    for _id, network, external_id in inserted:
+    for network, external_id in inserted:
         by_network.setdefault(network, []).append(external_id)
     for network, external_ids in by_network.items():
-        session.execute(
-            update(Post)
-            .where(
-                Post.network == network,
-                Post.in_reply_to.in_(external_ids),
-                Post.parent_id.is_(None),
-            )
-            .values(
-                parent_id=select(parent.id)
-                .where(parent.network == Post.network, parent.external_id == Post.in_reply_to)
-                .scalar_subquery()
-            ),
-            execution_options={"synchronize_session": False},
-        )
+        session.execute(_LINK_WAITING_REPLIES, {"of_network": network, "parent_ids": external_ids})
 
 
 def run_batch(
@@ -367,8 +411,15 @@ def run_batch_isolating_failures(
 SEED_POSTS = 20_000
 
 
-def new_analyzer(session: Session, workspace_id: int, seed_posts: int = SEED_POSTS) -> Analyzer:
+def new_analyzer(
+    session: Session,
+    workspace_id: int,
+    seed_posts: int = SEED_POSTS,
+    stages: Sequence[str] = STAGES,
+) -> Analyzer:
     """An analyzer whose near-duplicate memory knows the workspace's most recent posts."""
+    if duplicates.ENRICHER_NAME not in stages:
+        return Analyzer(stages=stages)
     posts = _table(Post)
     recent = session.execute(
         select(posts.c.network, posts.c.external_id, posts.c.text)
@@ -376,7 +427,7 @@ def new_analyzer(session: Session, workspace_id: int, seed_posts: int = SEED_POS
         .order_by(posts.c.id.desc())
         .limit(seed_posts)
     ).all()
-    analyzer = Analyzer()
+    analyzer = Analyzer(stages=stages)
     analyzer.detector.seed(
         (f"{network}:{external_id}", text) for network, external_id, text in reversed(recent)
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Table
@@ -24,6 +25,26 @@ def _processors(
     table: Table, columns: Sequence[str], dialect: Dialect
 ) -> list[Callable[[Any], Any] | None]:
     return [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+
+
+def _convert(
+    values: Sequence[Any], process: Callable[[Any], Any] | None, memo: dict[Any, Any]
+) -> Sequence[Any]:
+    """One column's values as the driver takes them (None stays None)."""
+    if process is None:
+        return values
+    out = []
+    for value in values:
+        if value is None:
+            out.append(None)
+        elif isinstance(value, datetime):
+            found = memo.get(value)
+            if found is None:
+                found = memo[value] = process(value)
+            out.append(found)
+        else:
+            out.append(process(value))
+    return out
 
 
 def insert_rows(
@@ -55,26 +76,22 @@ def insert_rows(
         tail += " RETURNING " + ", ".join(quote(c) for c in returning)
     group = "(" + ", ".join([placeholder] * len(columns)) + ")"
     per_statement = max(1, MAX_PARAMETERS.get(dialect.name, 30_000) // len(columns))
-    # Times repeat (a post's time on each of its matches): convert each one once.
-    memos: list[dict[datetime, Any]] = [{} for _ in columns]
+    # Values are converted column by column (a column without a bind processor is taken as
+    # it is), then laid out row after row. Times repeat (a post's time on each of its
+    # matches): each one is converted once.
+    memos: list[dict[Any, Any]] = [{} for _ in columns]
     out: list[tuple[Any, ...]] = []
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
-        params: list[Any] = []
-        append = params.append
-        for row in chunk:
-            for process, memo, value in zip(processors, memos, row, strict=True):
-                if process is None or value is None:
-                    append(value)
-                elif isinstance(value, datetime):
-                    converted = memo.get(value)
-                    if converted is None:
-                        converted = memo[value] = process(value)
-                    append(converted)
-                else:
-                    append(process(value))
+        converted = [
+            _convert(column, process, memo)
+            for column, process, memo in zip(
+                zip(*chunk, strict=True), processors, memos, strict=True
+            )
+        ]
+        params = tuple(chain.from_iterable(zip(*converted, strict=True)))
         sql = head + ", ".join([group] * len(chunk)) + tail
-        result = connection.exec_driver_sql(sql, tuple(params))
+        result = connection.exec_driver_sql(sql, params)
         if returning:
             out.extend(tuple(row) for row in result)
     return out

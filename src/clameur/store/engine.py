@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +21,15 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def dumps_json(value: object) -> str:
+    """JSON columns are written by orjson: several times faster than the standard library on
+    the ingest path, same text for the types Clameur stores."""
+    return orjson.dumps(value).decode()
+
+
+JSON_OPTIONS = {"json_serializer": dumps_json, "json_deserializer": orjson.loads}
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
     """Build an engine for the URL; SQLite files get WAL, foreign keys and a busy timeout."""
     url = normalise_url(url)
@@ -28,7 +38,10 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            **JSON_OPTIONS,
         )
 
         @event.listens_for(engine, "connect")
@@ -44,7 +57,7 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             dbapi_connection.create_function("clameur_fold", 1, _fold_or_none, deterministic=True)
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=True, **JSON_OPTIONS)
 
 
 def _fold_or_none(value: str | None) -> str | None:
