@@ -31,7 +31,7 @@ RESULTS = ROOT / "bench" / "results"
 HISTORY_END = datetime(2026, 7, 12, 22, 0, tzinfo=UTC)
 WORKSPACE_SLUG = "bench"
 # Stage names in ingest order, shared by the import figures and the markdown table.
-STAGES = ("read", "validate", "normalise", "language", "match", "store", "commit")
+STAGES = ("read", "validate", "normalise", "analysis", "match", "store", "commit")
 
 
 def pin_to_one_core() -> list[int]:

@@ -50,6 +50,7 @@ from clameur.pipeline import ingest, stages
 from clameur.store.engine import unit_of_work
 
 TARGET_POSTS_PER_S = 5000.0
+MODES = ("language", "full")
 
 
 def write_posts(path: Path, count: int, seed: int) -> dict[str, Any]:
@@ -89,7 +90,7 @@ def _counts(factory: Any) -> tuple[int, int]:
 
 
 def import_in_process(
-    db: Path, source: Path, queries: list[tuple[str, str]], batch_size: int
+    db: Path, source: Path, queries: list[tuple[str, str]], batch_size: int, analysis: str
 ) -> dict[str, Any]:
     """Fresh database, workspace and queries, then `import_file` timed as the CLI runs it."""
     with stopwatch() as setup:
@@ -97,11 +98,14 @@ def import_in_process(
         workspace_id = prepare_workspace(factory, queries)
     rejects = source.with_name(source.name + ".rejects.jsonl")
     with stopwatch() as took:
-        summary = ingest.import_file(factory, workspace_id, source, "jsonl", rejects, batch_size)
+        summary = ingest.import_file(
+            factory, workspace_id, source, "jsonl", rejects, batch_size, analysis=analysis
+        )
     posts, matches = _counts(factory)
     checkpoint(engine)
     engine.dispose()
     return {
+        "analysis": analysis,
         "posts_per_s": round(summary.imported / took["s"], 1),
         "seconds": round(took["s"], 2),
         "cpu_seconds": round(took["cpu"], 2),
@@ -119,7 +123,7 @@ def import_in_process(
 
 
 def import_cli(
-    db: Path, source: Path, queries: list[tuple[str, str]], batch_size: int
+    db: Path, source: Path, queries: list[tuple[str, str]], batch_size: int, analysis: str
 ) -> dict[str, Any]:
     """The same import through the `clameur import` command, in a subprocess on the same core."""
     engine, factory = fresh_database(db)
@@ -137,6 +141,8 @@ def import_cli(
         WORKSPACE_SLUG,
         "--batch-size",
         str(batch_size),
+        "--analysis",
+        analysis,
         "--rejects",
         str(source.with_name(source.name + ".cli-rejects.jsonl")),
     ]
@@ -159,6 +165,7 @@ def import_cli(
     engine.dispose()
     remove_database(db)
     return {
+        "analysis": analysis,
         "posts_per_s": round(imported / took["s"], 1) if imported else None,
         "seconds": round(took["s"], 2),
         "cpu_seconds": round(cpu, 2),
@@ -220,7 +227,7 @@ def _patched(module: Any, name: str, replacement: Any) -> Iterator[None]:
 
 
 def import_by_stage(
-    db: Path, source: Path, queries: list[tuple[str, str]], batch_size: int
+    db: Path, source: Path, queries: list[tuple[str, str]], batch_size: int, analysis: str
 ) -> dict[str, Any]:
     """The same `import_file`, with timers (wall-clock and CPU) around each stage."""
     engine, factory = fresh_database(db)
@@ -281,12 +288,14 @@ def import_by_stage(
         _patched(ingest, "unit_of_work", timed_unit),
         _patched(ingest, "run_batch_isolating_failures", timed_batch),
         _patched(stages, "normalise", timers.wrap("normalise", stages.normalise)),
-        _patched(stages, "enrich", timers.wrap("language", stages.enrich)),
+        _patched(stages, "enrich", timers.wrap("analysis", stages.enrich)),
         _patched(stages, "match", timers.wrap("match", stages.match)),
         _patched(stages, "store", timers.wrap("store", stages.store)),
         stopwatch() as took,
     ):
-        summary = ingest.import_file(factory, workspace_id, source, "jsonl", rejects, batch_size)
+        summary = ingest.import_file(
+            factory, workspace_id, source, "jsonl", rejects, batch_size, analysis=analysis
+        )
     posts = max(1, summary.imported)
     rows: dict[str, Any] = {}
     for clock, totals, elapsed, position in (
@@ -312,6 +321,7 @@ def import_by_stage(
     engine.dispose()
     remove_database(db)
     return {
+        "analysis": analysis,
         "posts": summary.imported,
         "seconds": round(took["s"], 2),
         "cpu_seconds": round(took["cpu"], 2),
@@ -330,7 +340,7 @@ def profile_slice(
     rejects = source.with_name(source.name + ".rejects.jsonl")
     profiler = cProfile.Profile()
     profiler.enable()
-    ingest.import_file(factory, workspace_id, source, "jsonl", rejects, batch_size)
+    ingest.import_file(factory, workspace_id, source, "jsonl", rejects, batch_size)  # full
     profiler.disable()
     engine.dispose()
     remove_database(db)
@@ -374,22 +384,30 @@ def run(
     data = write_posts(source, posts, seed)
     timings: dict[str, float] = {}
 
-    with stopwatch() as took:
-        main_db = keep_database or work / "import.db"
-        in_process = import_in_process(main_db, source, saved, batch_size)
-    timings["in_process"] = took["s"]
-    if keep_database is None:
-        remove_database(main_db)
+    # "language" is the chain of the spine (normalise, language, match, store), which the
+    # import target is set for; "full" adds every analysis stage. Both are `clameur import`.
+    runs: dict[str, Any] = {}
+    for mode in MODES:
+        with stopwatch() as took:
+            db = keep_database if (keep_database and mode == "full") else work / f"import-{mode}.db"
+            runs[mode] = import_in_process(db, source, saved, batch_size, mode)
+        timings[f"in_process_{mode}"] = took["s"]
+        if db != keep_database:
+            remove_database(db)
 
     cli_result = None
     if cli:
         with stopwatch() as took:
-            cli_result = import_cli(work / "import-cli.db", source, saved, batch_size)
+            cli_result = import_cli(work / "import-cli.db", source, saved, batch_size, "language")
         timings["cli"] = took["s"]
 
+    breakdowns: dict[str, Any] = {}
     with stopwatch() as took:
         small = head_of(source, work / "import-breakdown.jsonl", min(posts, breakdown_posts))
-        breakdown = import_by_stage(work / "import-breakdown.db", small, saved, batch_size)
+        for mode in MODES:
+            breakdowns[mode] = import_by_stage(
+                work / "import-breakdown.db", small, saved, batch_size, mode
+            )
         sliced = head_of(source, work / "import-profile.jsonl", min(posts, profile_posts))
         hot = profile_slice(work / "import-profile.db", sliced, saved, batch_size)
     timings["breakdown"] = took["s"]
@@ -409,9 +427,9 @@ def run(
         },
         "target_posts_per_s": TARGET_POSTS_PER_S,
         "input": {"path": shown(source), **data},
-        "in_process": in_process,
+        "in_process": runs,
         "cli": cli_result,
-        "breakdown": breakdown,
+        "breakdown": breakdowns,
         "profile_top": hot,
         "timings_s": {key: round(value, 1) for key, value in timings.items()},
     }

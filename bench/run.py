@@ -71,9 +71,13 @@ def main(argv: list[str] | None = None) -> int:
         data = envelope("import", figures.pop("parameters"), figures)
         write_json(RESULTS / "import.json", data)
         cli = figures.get("cli") or {}
+        for mode, run in figures["in_process"].items():
+            _log(
+                f"  analysis {mode}: {run['posts_per_s']:,.0f} posts/s in process "
+                f"({run['posts_per_cpu_s']:,.0f} per CPU-s)"
+            )
         _log(
-            f"  {figures['in_process']['posts_per_s']:,.0f} posts/s in process, "
-            f"{cli.get('posts_per_s') or 0:,.0f} posts/s through the CLI "
+            f"  {cli.get('posts_per_s') or 0:,.0f} posts/s through the CLI "
             f"({time.perf_counter() - t0:.0f} s)"
         )
 

@@ -60,3 +60,18 @@ def test_a_malformed_query_shows_where_the_problem_is(page, server: str) -> None
     message = error.inner_text().lower()
     assert "colonne 1" in message or "column 1" in message
     assert "(navette or shuttle\n^" in message
+
+
+def test_a_post_s_sentiment_is_corrected_from_its_card(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    _login(page, server)
+    card = page.locator("#feed article.post").nth(3)
+    post_id = card.get_attribute("data-post-id")
+    card.locator("summary.sentiment").click()
+    # The menu's choices load when it opens; pick one the post does not have yet.
+    choices = card.locator("button[aria-pressed=false]")
+    choices.first.wait_for()
+    wanted = choices.first.get_attribute("value")
+    choices.first.click()
+    fresh = page.locator(f"#post-{post_id}")
+    fresh.locator(f"summary.sentiment-{wanted}").wait_for()
+    assert fresh.locator(".corrected").count() == 1

@@ -59,8 +59,11 @@ def test_the_listening_page_says_who_corrected_a_post(agent, build, workspace):
 def test_toggling_intents_sends_the_new_list(agent, build, workspace):
     [post_id] = build.store(workspace, [build.post(intents=["question"])])
     page = agent.get("/listening").text
+    # The list loads a menu's choices when it opens.
+    assert f'hx-get="/posts/{post_id}/menu/correct"' in page
+    menu = agent.get(f"/posts/{post_id}/menu/correct", headers=HTMX).text
     # The "Complaint" toggle of a post that is a question sends both.
-    assert 'name="value" value="complaint,question" aria-pressed="false"' in page
+    assert 'name="value" value="complaint,question" aria-pressed="false"' in menu
     response = _correct(agent, post_id, "intents", "complaint,question")
     assert response.status_code == 200
     assert build.load(Post, post_id).intents == ["complaint", "question"]
@@ -130,7 +133,23 @@ def test_a_viewer_is_not_offered_the_correction_menus(viewer, build, workspace):
     [post_id] = build.store(workspace, [build.post(sentiment="negative")])
     page = viewer.get("/listening").text
     assert f"/posts/{post_id}/correct" not in page
+    assert f"/posts/{post_id}/menu" not in page
     assert 'class="sentiment sentiment-negative"' in page
+    assert viewer.get(f"/posts/{post_id}/menu/sentiment").status_code == 403
+
+
+def test_the_sentiment_menu_offers_each_label_with_the_current_one_pressed(
+    agent, build, workspace
+):
+    [post_id] = build.store(workspace, [build.post(sentiment="negative")])
+    menu = agent.get(f"/posts/{post_id}/menu/sentiment", headers=HTMX).text
+    assert f'hx-post="/posts/{post_id}/correct"' in menu
+    assert 'value="negative" aria-pressed="true"' in menu
+    assert 'value="positive" aria-pressed="false"' in menu
+    assert agent.get(f"/posts/{post_id}/menu/nothing").status_code == 404
+    # The post's own page renders the menus at once (and works without scripts).
+    page = agent.get(f"/posts/{post_id}").text
+    assert 'value="positive" aria-pressed="false"' in page
 
 
 def test_the_api_corrects_a_post(agent, build, workspace):

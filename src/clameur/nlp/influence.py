@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 ENRICHER_NAME = "influence"
@@ -83,16 +84,13 @@ class Influence:
 
     def explain(self, locale: str = "en") -> str:
         """The reasons as one short phrase, in English or French ("fr", "fr_FR", ...)."""
-        # Imported here: Babel is only needed when a person reads the explanation.
-        from babel.numbers import format_compact_decimal, format_decimal
-
         lang = "fr" if locale.lower().startswith("fr") else "en"
         words = _PHRASES[lang]
 
         def count(number: int, noun: str) -> str:
             singular, plural = _NOUNS[lang][noun]
             one = number <= 1 if lang == "fr" else number == 1
-            shown = format_compact_decimal(number, locale=lang, fraction_digits=1)
+            shown = _compact(number, lang)
             return f"{shown} {singular if one else plural}"
 
         parts = []
@@ -106,13 +104,29 @@ class Influence:
                     parts.append(words["none"])
                     continue
                 # French puts a (narrow no-break) space before the percent sign.
-                rate = format_decimal(values["rate"] * 100, format="#,##0.#", locale=lang)
+                rate = _percent(values["rate"] * 100, lang)
                 rate += "\u202f%" if lang == "fr" else "%"
                 parts.append(
                     f"{words[values['level']]} ({count(values['interactions'], 'interaction')}, "
                     f"{rate} {words['of_audience']})"
                 )
         return ", ".join(parts)
+
+
+@lru_cache(maxsize=4096)
+def _compact(number: int, lang: str) -> str:
+    """12.3K / 12,3 k; pages show many cards with the same counts, so each is formatted once."""
+    # Imported here: Babel is only needed when a person reads the explanation.
+    from babel.numbers import format_compact_decimal
+
+    return format_compact_decimal(number, locale=lang, fraction_digits=1)
+
+
+@lru_cache(maxsize=4096)
+def _percent(value: float, lang: str) -> str:
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, format="#,##0.#", locale=lang)
 
 
 def _metric(metrics: Mapping[str, int], names: tuple[str, ...]) -> int | None:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 FORMATS = ("jsonl", "csv", "twcs")
 # CSV columns that fold into nested fields of the import schema.
 _AUTHOR_COLUMNS = {
@@ -48,10 +50,14 @@ def read_jsonl(path: Path) -> Iterator[Record]:
             if not line.strip():
                 continue
             try:
-                data = json.loads(line)
-            except json.JSONDecodeError as error:
-                yield Record(number, None, f"invalid JSON: {error.msg} at column {error.colno}")
-                continue
+                data = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                # The standard parser names the problem (and accepts NaN, which orjson refuses).
+                try:
+                    data = json.loads(line)
+                except json.JSONDecodeError as error:
+                    yield Record(number, None, f"invalid JSON: {error.msg} at column {error.colno}")
+                    continue
             if not isinstance(data, dict):
                 yield Record(number, None, "a line must be a JSON object")
                 continue

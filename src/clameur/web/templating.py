@@ -16,6 +16,7 @@ from clameur.pipeline.schemas import INTENTS, SENTIMENTS
 from clameur.web.cards import corrections_of, influence_of, toggled
 from clameur.web.csrf import HEADER, csrf_token
 from clameur.web.i18n import LOCALES, Formats, pick_locale, zone
+from clameur.web.icons import icon, icon_sprite
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -102,6 +103,8 @@ class Renderer:
             corrections_of=corrections_of,
             influence_of=influence_of,
             toggled=toggled,
+            icon=icon,
+            icon_sprite=icon_sprite,
         )
         return environment
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from clameur.kit.errors import ClameurError
+from clameur.kit.errors import ClameurError, NotFound
 from clameur.listening.corrections import correct_post
 from clameur.web.deps import CurrentUser, CurrentWorkspace, Db, Editor
 from clameur.web.reads import copies_of, corrector_names, get_post, sidebar
@@ -45,6 +45,21 @@ def post_page(
         **sidebar(db, workspace.id),
         section="listening",
     )
+
+
+MENUS = ("sentiment", "correct")
+
+
+@router.get("/posts/{post_id}/menu/{kind}", response_class=HTMLResponse)
+def post_menu(
+    request: Request, db: Db, user: Editor, workspace: CurrentWorkspace, post_id: int, kind: str
+) -> Response:
+    """The choices of a card's correction menu (sentiment, or intents and hostility), which
+    lists load when the menu opens."""
+    if kind not in MENUS:
+        raise NotFound(f"no menu {kind!r}: use {' or '.join(MENUS)}")
+    post = get_post(db, workspace.id, post_id)
+    return renderer(request).render(request, "partials/post_menu.html", post=post, kind=kind)
 
 
 @router.post("/posts/{post_id}/correct", response_class=HTMLResponse)
