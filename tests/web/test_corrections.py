@@ -138,9 +138,7 @@ def test_a_viewer_is_not_offered_the_correction_menus(viewer, build, workspace):
     assert viewer.get(f"/posts/{post_id}/menu/sentiment").status_code == 403
 
 
-def test_the_sentiment_menu_offers_each_label_with_the_current_one_pressed(
-    agent, build, workspace
-):
+def test_the_sentiment_menu_offers_each_label_with_the_current_one_pressed(agent, build, workspace):
     [post_id] = build.store(workspace, [build.post(sentiment="negative")])
     menu = agent.get(f"/posts/{post_id}/menu/sentiment", headers=HTMX).text
     assert f'hx-post="/posts/{post_id}/correct"' in menu
