@@ -47,3 +47,22 @@ def test_sqlite_database_runs_in_wal_mode(sqlite_file: str) -> None:
     engine = make_engine(sqlite_file)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_the_migrations_create_every_table_and_column_of_the_models(sqlite_file: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from clameur.store.base import Base
+
+    engine = make_engine(sqlite_file)
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    missing = [
+        diff
+        for diff in differences
+        if isinstance(diff, tuple)
+        and diff[0] in ("add_table", "add_column", "add_index", "remove_column")
+    ]
+    assert missing == []

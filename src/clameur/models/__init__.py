@@ -2,6 +2,19 @@
 
 from clameur.models.account import NetworkAccount
 from clameur.models.author import Author
+from clameur.models.inbox import (
+    AuditEvent,
+    Conversation,
+    ConversationItem,
+    Customer,
+    CustomerIdentity,
+    Note,
+    Queue,
+    Reply,
+    Rule,
+    SavedReply,
+    SlaPolicy,
+)
 from clameur.models.job import InboundItem, Job
 from clameur.models.post import Correction, Match, Post
 from clameur.models.query import SavedQuery
@@ -9,7 +22,18 @@ from clameur.models.user import Role, User
 from clameur.models.workspace import Competitor, Workspace
 
 __all__ = [
+    "AuditEvent",
     "Author",
+    "Conversation",
+    "ConversationItem",
+    "Customer",
+    "CustomerIdentity",
+    "Note",
+    "Queue",
+    "Reply",
+    "Rule",
+    "SavedReply",
+    "SlaPolicy",
     "Competitor",
     "Correction",
     "InboundItem",

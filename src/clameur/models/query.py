@@ -26,6 +26,8 @@ class SavedQuery(Base):
         ForeignKey("competitors.id", ondelete="SET NULL"), nullable=True
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Posts it matches become inbox items (a conversation each), like mentions of the brand.
+    inbox: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped on each edit, so the backfill of an older version stops and matches are rebuilt.
     revision: Mapped[int] = mapped_column(Integer, default=1)
     backfilled_revision: Mapped[int] = mapped_column(Integer, default=0)

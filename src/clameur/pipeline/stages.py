@@ -15,6 +15,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
+from clameur.inbox.service import route_new_posts
 from clameur.kit.text import normalise as normalise_text
 from clameur.kit.time import utcnow
 from clameur.models import Author, Match, Post, SavedQuery
@@ -364,7 +365,8 @@ def run_batch(
     raws: Sequence[dict[str, Any] | None] | None = None,
     analyzer: Analyzer | None = None,
 ) -> BatchResult:
-    """Run the whole chain over one batch of validated posts (the caller commits).
+    """Run the whole chain over one batch of validated posts (the caller commits); posts for
+    the inbox then join their conversations.
 
     Pass the same `analyzer` for successive batches so near-duplicates are found across them.
     """
@@ -372,7 +374,10 @@ def run_batch(
         Item(post=post, raw=raws[i] if raws is not None else None) for i, post in enumerate(posts)
     ]
     analyzer = analyzer or Analyzer()
-    return store(session, workspace_id, match(enrich(normalise(items), analyzer), index))
+    result = store(session, workspace_id, match(enrich(normalise(items), analyzer), index))
+    if result.new_post_ids:
+        route_new_posts(session, workspace_id, result.new_post_ids)
+    return result
 
 
 def run_batch_isolating_failures(

@@ -1,0 +1,1 @@
+"""The shared inbox: conversations, triage rules, priority, SLA, assignment, replies."""
