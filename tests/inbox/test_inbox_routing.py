@@ -208,3 +208,31 @@ def test_a_rule_is_tried_on_past_messages_before_it_is_saved(session: Session) -
         check_rule("lang:en AND (", "any", {})
     with pytest.raises(RuleError, match="unknown action"):
         check_rule("", "any", {"explode": True})
+
+
+def test_a_brand_answer_to_an_unrecognised_post_makes_that_post_a_customer_message(
+    session: Session,
+) -> None:
+    ws = _brand(session)
+    # twcs anonymises the brand's handle in customers' tweets: "@115714" names nobody we know.
+    add_posts(session, ws, [make_record(id="c1", text="@115714 my app crashes", created_at=_at(0))])
+    assert _conversations(session) == []
+    add_posts(
+        session,
+        ws,
+        [
+            make_record(
+                id="b1",
+                text="Sorry! DM us",
+                in_reply_to="c1",
+                created_at=_at(7),
+                author="lueursfest",
+            )
+        ],
+    )
+    [conversation] = _conversations(session)
+    assert [(p.external_id, inbound) for p, inbound in posts_of(session, conversation.id)] == [
+        ("c1", True),
+        ("b1", False),
+    ]
+    assert conversation.first_response_at - conversation.first_inbound_at == timedelta(minutes=7)

@@ -188,9 +188,25 @@ def route_posts(
             )
             if not wanted:
                 continue
+        opener = post
         if outbound and thread is None:
-            continue  # the brand's own post that starts nothing: it is publishing, not care
-        conversation = thread or _open_conversation(session, workspace_id, post, routed)
+            # The brand answered a post the inbox had not kept (it named the brand in a way
+            # that could not be recognised): that post was a customer's message after all.
+            parent = _parent_of(session, post)
+            if (
+                parent is None
+                or parent.id in already
+                or scope.is_brand(parent.network, parent.author.handle if parent.author else None)
+            ):
+                continue  # the brand's own post that starts nothing: publishing, not care
+            opener = parent
+        conversation = thread or _open_conversation(session, workspace_id, opener, routed)
+        if opener is not post:
+            _add_item(session, conversation, opener, inbound=True, routed=routed)
+            already.add(opener.id)
+            routed.items += 1
+            if on_inbound is not None:
+                on_inbound(conversation, opener)
         _add_item(session, conversation, post, inbound=not outbound, routed=routed)
         routed.items += 1
         if thread is None:
@@ -211,6 +227,18 @@ def route_posts(
             on_inbound(conversation, post)
     session.flush()
     return routed
+
+
+def _parent_of(session: Session, post: Post) -> Post | None:
+    if not post.in_reply_to:
+        return None
+    return (
+        session.scalars(
+            select(Post).where(Post.network == post.network, Post.external_id == post.in_reply_to)
+        )
+        .unique()
+        .one_or_none()
+    )
 
 
 def _answers_brand(session: Session, scope: InboxScope, post: Post) -> bool:

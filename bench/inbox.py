@@ -1,0 +1,194 @@
+"""The inbox on real customer-care threads: `python -m bench.inbox`.
+
+Imports `../shared/data/twcs-sample` (1,042 threads between customers and 73 brands on Twitter)
+through `clameur import --format twcs` into a fresh SQLite database whose workspace owns the
+brands' accounts, then checks that the conversations the inbox built are exactly the real
+threads, and reports per brand the first-response and resolution times the product computed.
+twcs has no "resolved" event: the resolution time here is from the customer's first message to
+the brand's last answer in the thread. The data set is non-commercial: it is read from
+`../shared`, never copied into the repository.
+"""
+
+from __future__ import annotations
+
+import csv
+import statistics
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from bench.common import (
+    RESULTS,
+    ROOT,
+    WORK,
+    envelope,
+    fresh_database,
+    remove_database,
+    stopwatch,
+    write_json,
+)
+from clameur.models import Author, Conversation, ConversationItem, NetworkAccount, Post
+from clameur.pipeline.ingest import import_file
+from clameur.store.engine import unit_of_work
+from clameur.workspaces.service import create_workspace
+
+SAMPLE = ROOT.parent / "shared" / "data" / "twcs-sample" / "twcs_head_complete_threads.csv"
+
+
+def _threads(path: Path) -> tuple[dict[str, set[str]], set[str]]:
+    """Real threads (thread id -> tweet ids) and the brands' screen names."""
+    threads: dict[str, set[str]] = defaultdict(set)
+    brands: set[str] = set()
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            threads[row["thread_id"]].add(row["tweet_id"])
+            if row["inbound"].strip().lower() != "true":
+                brands.add(row["author_id"])
+    return dict(threads), brands
+
+
+def _minutes(seconds: list[float]) -> dict[str, Any]:
+    if not seconds:
+        return {"n": 0}
+    ordered = sorted(seconds)
+    return {
+        "n": len(ordered),
+        "median_min": round(statistics.median(ordered) / 60, 1),
+        "p90_min": round(ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))] / 60, 1),
+        "mean_min": round(statistics.fmean(ordered) / 60, 1),
+    }
+
+
+def run(path: Path = SAMPLE) -> dict[str, Any]:
+    threads, brands = _threads(path)
+    db = WORK / "inbox-twcs.db"
+    engine, factory = fresh_database(db)
+    with unit_of_work(factory) as session:
+        workspace = create_workspace(session, "twcs", "Customer Support on Twitter", [])
+        workspace_id = workspace.id
+        for brand in sorted(brands):
+            session.add(NetworkAccount(workspace_id=workspace_id, network="x", handle=brand))
+    with stopwatch() as took:
+        summary = import_file(factory, workspace_id, path, "twcs", WORK / "inbox-twcs.rejects")
+    with unit_of_work(factory) as session:
+        rows = session.execute(
+            select(
+                Conversation.id,
+                Conversation.first_inbound_at,
+                Conversation.first_response_at,
+                Conversation.last_response_at,
+                Post.external_id,
+                ConversationItem.inbound,
+                Author.handle,
+            )
+            .join(ConversationItem, ConversationItem.conversation_id == Conversation.id)
+            .join(Post, Post.id == ConversationItem.post_id)
+            .outerjoin(Author, Author.id == Post.author_id)
+            .where(Conversation.workspace_id == workspace_id)
+        ).all()
+    engine.dispose()
+    remove_database(db)
+
+    built: dict[int, set[str]] = defaultdict(set)
+    times: dict[int, tuple[Any, Any, Any]] = {}
+    brand_of: dict[int, str] = {}
+    for conversation_id, first_in, first_out, last_out, tweet, inbound, handle in rows:
+        built[conversation_id].add(tweet)
+        times[conversation_id] = (first_in, first_out, last_out)
+        if not inbound and handle:
+            brand_of.setdefault(conversation_id, handle)
+    real = {frozenset(tweets) for tweets in threads.values()}
+    made = {frozenset(tweets) for tweets in built.values()}
+    exact = real & made
+    routed = set().union(*built.values()) if built else set()
+    first_response: dict[str, list[float]] = defaultdict(list)
+    resolution: dict[str, list[float]] = defaultdict(list)
+    for conversation_id, (first_in, first_out, last_out) in times.items():
+        brand = brand_of.get(conversation_id, "(unanswered)")
+        if first_in and first_out:
+            first_response[brand].append((first_out - first_in).total_seconds())
+            first_response["(all brands)"].append((first_out - first_in).total_seconds())
+        if first_in and last_out:
+            resolution[brand].append((last_out - first_in).total_seconds())
+            resolution["(all brands)"].append((last_out - first_in).total_seconds())
+    per_brand = {
+        brand: {"first_response": _minutes(first_response[brand]), "resolution": _minutes(values)}
+        for brand, values in sorted(resolution.items(), key=lambda item: -len(item[1]))
+    }
+    return {
+        "parameters": {"file": "shared/data/twcs-sample/" + path.name, "brands": len(brands)},
+        "import": {
+            "imported": summary.imported,
+            "rejected": summary.rejected,
+            "seconds": round(took["s"], 1),
+        },
+        "threads": {
+            "real": len(real),
+            "conversations": len(made),
+            "identical": len(exact),
+            "real_not_rebuilt": len(real - made),
+            "conversations_not_real": len(made - real),
+            "tweets_in_conversations": len(routed),
+            "tweets": sum(len(tweets) for tweets in threads.values()),
+        },
+        "per_brand": per_brand,
+    }
+
+
+def write_markdown(data: dict[str, Any]) -> Path:
+    threads = data["threads"]
+    lines = [
+        "# The inbox on real customer-care threads (twcs sample)",
+        "",
+        f"Produced by `python -m bench.inbox` on {data['date']} (commit {data['git']['commit'][:10]}). "
+        "`clameur import --format twcs` of the sample into a fresh SQLite database whose "
+        f"workspace owns the {data['parameters']['brands']} brands' accounts; the inbox builds "
+        "conversations as posts arrive (mentions of a brand, replies, the brands' answers).",
+        "",
+        "| measure | value |",
+        "|---|---:|",
+        f"| real threads in the file | {threads['real']:,} |",
+        f"| conversations built by the inbox | {threads['conversations']:,} |",
+        f"| conversations identical to a real thread (same tweets) | {threads['identical']:,} |",
+        f"| real threads not rebuilt exactly | {threads['real_not_rebuilt']:,} |",
+        f"| tweets in conversations / in the file | {threads['tweets_in_conversations']:,} / "
+        f"{threads['tweets']:,} |",
+        "",
+        "Per brand, as the product computed them (business time is not applied here: these are "
+        "wall-clock minutes). First response: from the customer's first message to the brand's "
+        "first answer. Resolution: twcs has no resolved event, so from the customer's first "
+        "message to the brand's last answer in the thread.",
+        "",
+        "| brand | conversations | first response median (min) | p90 | resolution median (min) "
+        "| p90 |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for brand, row in data["per_brand"].items():
+        first, done = row["first_response"], row["resolution"]
+        lines.append(
+            f"| {brand} | {done.get('n', 0)} | {first.get('median_min', '—')} | "
+            f"{first.get('p90_min', '—')} | {done.get('median_min', '—')} | "
+            f"{done.get('p90_min', '—')} |"
+        )
+    path = RESULTS / "inbox.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def main() -> int:
+    if not SAMPLE.exists():
+        print(f"twcs sample not found at {SAMPLE}", file=sys.stderr)
+        return 1
+    WORK.mkdir(parents=True, exist_ok=True)
+    figures = run()
+    data = envelope("inbox", figures.pop("parameters"), figures)
+    write_json(RESULTS / "inbox.json", data)
+    print(write_markdown(data).read_text(encoding="utf-8")[:1500])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
