@@ -30,6 +30,17 @@ FRIENDLY = [
     ("ferme la porte stp", "fr"),
 ]
 INSULTS_IN_OTHER_LANGUAGES = [("du bist ein idiot", "de"), ("quel connard", None)]
+# Everyday festival posts of the demo's kind, with the emoji that MLMA's tweets never have:
+# the first model called most of them hostile.
+FRIENDLY_WITH_EMOJI = [
+    ("Le set de Mina Okafor, juste incroyable 😍😍", "fr"),
+    ("Est-ce qu'il reste des pass samedi ? Le site affiche complet 😅", "fr"),
+    ("Coucher de soleil + Kid Lavande = bonheur 😍😍 #LueursDEte", "fr"),
+    ("Je vais au cinéma ce soir avec des amis ❤️", "fr"),
+    ("The Lueurs d'Été lineup this year is stacked: DJ Tramontane, Bleu Piment 😍", "en"),
+    ("Can't wait for Saturday!! who else is going? 🙌🎉", "en"),
+    ("@nina_c78 grave !! 😍😍", None),
+]
 
 
 def test_the_enricher_is_named_and_versioned():
@@ -45,6 +56,29 @@ def test_insults_are_hostile(text, lang):
 @pytest.mark.parametrize("text, lang", FRIENDLY)
 def test_friendly_customer_posts_are_not_hostile(text, lang):
     assert predict_hostility([text], [lang])[0][0] is False
+
+
+@pytest.mark.parametrize("text, lang", FRIENDLY_WITH_EMOJI)
+def test_friendly_posts_with_emoji_are_not_hostile(text, lang):
+    assert predict_hostility([text], [lang])[0][0] is False
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known false alarm: casual French ('bon allez', 'qui vient') is rare in the only "
+    "French ordinary tweets there are to train on (DEFT 2017); see bench/results/hostility.md",
+)
+def test_a_french_purchase_intent_with_casual_words_is_not_hostile():
+    text = "Bon allez je prends mon pass VIP pour @lueursfest 🙌 qui vient ?"
+    assert predict_hostility([text], ["fr"])[0][0] is False
+
+
+def test_emoji_do_not_change_what_the_model_reads():
+    plain, smiling = predict_hostility(
+        ["Le set de Mina Okafor, juste incroyable", "Le set de Mina Okafor, juste incroyable 😍😍"],
+        ["fr", "fr"],
+    )
+    assert plain == smiling
 
 
 @pytest.mark.parametrize("text, lang", INSULTS_IN_OTHER_LANGUAGES)
@@ -100,7 +134,7 @@ def _write(path: Path, header: list[str], rows: list[list[object]]) -> None:
 
 
 def make_data_folder(root: Path, rows: int = 48) -> Path:
-    """Tiny MLMA files (insult words = hostile) and the ordinary tweets training adds."""
+    """Tiny MLMA files (insult words = hostile) and the ordinary tweets training reads."""
     header = ["hit_id", "text", "hostility", "directness", "annotator_sentiment", "target", "group"]
     for lang in ("fr", "en"):
         lines = []
@@ -112,18 +146,13 @@ def make_data_folder(root: Path, rows: int = 48) -> Path:
                 [i, text, "offensive" if hostile else "normal", "direct", "anger", "other", "other"]
             )
         _write(root / "mlma-hate-speech-fr-en" / f"{lang}.csv", header, lines)
-    customers = [[i, f"@brand my {_PLAIN['en'][i % 4]} order {i}", 0, "x", "x"] for i in range(6)]
-    _write(
-        root / "complaints-twitter" / "complaints.csv",
-        ["tweet_id", "text", "label", "label_name", "domain"],
-        customers,
-    )
-    plain = [[i, f"{_PLAIN['en'][i % 4]} today {i}", 1, "neutral"] for i in range(12)]
-    _write(
-        root / "tweeteval-sentiment" / "train_reconstructed.csv",
-        ["source_file", "text", "label", "label_name"],
-        plain,
-    )
+    for name in ("train_reconstructed", "validation"):
+        plain = [[i, f"{_PLAIN['en'][i % 4]} today {i}", 1, "neutral"] for i in range(12)]
+        _write(
+            root / "tweeteval-sentiment" / f"{name}.csv",
+            ["source_file", "text", "label", "label_name"],
+            plain,
+        )
     for split in ("train", "validation"):
         plain_fr = [[i, f"{_PLAIN['fr'][i % 4]} ce matin {i}", 1, "neutral"] for i in range(6)]
         _write(
@@ -142,7 +171,9 @@ def test_training_on_a_small_folder_writes_loadable_models(tmp_path):
     for lang in ("fr", "en"):
         model = LinearTextModel.load(out / hostility.model_file(lang))
         assert np.isfinite(model.weights).all() and model.uses_ngrams
-    assert "MIT" in json.loads((out / hostility.META_FILE).read_text("utf-8"))["trained_on"]
+    meta = json.loads((out / hostility.META_FILE).read_text("utf-8"))
+    assert "MIT" in meta["trained_on"]
+    assert all(meta["models"][lang]["ordinary_not_hostile"] > 0 for lang in ("fr", "en"))
     found = predict_hostility(["connard abruti", "musique ce matin"], ["fr", "fr"], out)
     assert found[0][1] > found[1][1]
 
@@ -156,3 +187,21 @@ def test_a_correction_changes_the_prediction(tmp_path):
     after = tmp_path / "after"
     train_hostility(data, after, corrections=[(text, "en", True)])
     assert predict_hostility([text], ["en"], after)[0] == (True, 1.0)
+
+
+def test_training_and_choosing_never_read_a_test_split():
+    from clameur.nlp.hostility_train import ORDINARY
+
+    for splits in ORDINARY.values():
+        used = [rel for split in ("train", "validation") for rel, _ in splits[split]]
+        assert used and not any("test" in rel for rel in used)
+        assert all("test" in rel for rel, _ in splits["test"])
+
+
+def test_the_threshold_keeps_false_alarms_on_ordinary_validation_posts_under_one_percent(
+    tmp_path,
+):
+    data = make_data_folder(tmp_path / "data")
+    report = train_hostility(data, tmp_path / "models")
+    for lang in ("fr", "en"):
+        assert report["models"][lang]["validation_false_alarms"] <= 0.01
