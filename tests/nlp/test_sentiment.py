@@ -221,7 +221,8 @@ def test_training_on_a_data_folder_writes_model_files_that_load_and_predict(tiny
     metrics = train_sentiment(tiny_data, tmp_path)
     assert {"en", "fr"} <= set(metrics)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "sentiment-lexicon.json", "sentiment-linear.json", "sentiment-linear.npz"
+        "sentiment-embeddings.npz", "sentiment-lexicon.json", "sentiment-linear.json",
+        "sentiment-linear.npz",
     ]  # fmt: skip
     with np.load(tmp_path / "sentiment-linear.npz", allow_pickle=False) as arrays:
         assert all(arrays[name].dtype != object for name in arrays.files)
@@ -265,3 +266,24 @@ def test_a_correction_changes_the_prediction_of_its_post(tiny_data, tmp_path):
 def predict_sentiment_with(model_dir: Path, text: str, lang: str) -> str:
     probabilities = predict_probabilities([text], [lang], load_models(model_dir))
     return LABELS[int(probabilities.argmax())]
+
+
+def test_the_shipped_models_use_the_static_embeddings():
+    models = sentiment._get_models()
+    table = models["fr"].embeddings
+    assert table is not None
+    assert [len(scores) for scores in models["fr"].word_scores] == [len(table.words)] * 3
+    negative, _, positive = (models["fr"].word_scores[k][table.index["déteste"]] for k in range(3))
+    assert negative > positive
+
+
+def test_a_language_trained_without_embeddings_loads_without_them(tiny_data, tmp_path, monkeypatch):
+    from clameur.nlp import sentiment_train
+
+    monkeypatch.setitem(sentiment_train.EMBEDDING_SCALE, "en", 0.0)
+    train_sentiment(tiny_data, tmp_path)
+    models = load_models(tmp_path)
+    assert models["en"].embeddings is None and models["en"].word_scores == []
+    assert models["fr"].embeddings is not None
+    assert predict_sentiment_with(tmp_path, "love amazing", "en") == "positive"
+    assert predict_sentiment_with(tmp_path, "génial merci", "fr") == "positive"

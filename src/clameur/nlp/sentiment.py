@@ -2,12 +2,15 @@
 
 Chosen by measurement (bench/sentiment.py, bench/results/sentiment.md): one linear model per
 language (French, English) over hashed character 1-5-grams, word uni- and bigrams with negation
-scopes marked, and a handful of lexicon features (VADER for English; VADER-fr and the
-Pattern/textblob-fr adjectives for French), trained here on the public TweetEval and UMSAB data
+scopes marked, a handful of lexicon features (VADER for English; VADER-fr and the
+Pattern/textblob-fr adjectives for French) and the post's static embedding: the weighted mean of
+its words' vectors, distilled once from a multilingual sentence transformer
+(`clameur.nlp.embeddings`), which brings what the transformer knows of words the training tweets
+never labelled. Trained here on the public TweetEval and UMSAB data
 (`clameur.nlp.sentiment_train`). The English class biases are tuned on TweetEval validation for
 macro-recall, and each model's probabilities calibrated on its validation split (a temperature).
-Scoring is numpy only, for a whole batch at once: no scikit-learn, no pickle, about 50 µs a post
-on one core.
+Scoring is numpy only, for a whole batch at once: no scikit-learn, no pickle, no transformer,
+well under 100 µs a post on one core.
 
 Posts in another language, or of unknown language, get the mean of the two models'
 probabilities: emoji, emoticons, punctuation and shared words carry across, and neither model is
@@ -29,10 +32,12 @@ from typing import Any
 
 import numpy as np
 
+from clameur.nlp.embeddings import StaticEmbeddings
+
 ENRICHER_NAME = "sentiment"
 # Model family, training release, revision of the features below. Change it whenever the model
 # files or the features change, so that stored results say what produced them.
-ENRICHER_VERSION = "sentiment-linear-2026.11-1"
+ENRICHER_VERSION = "sentiment-linear-2026.11-2"
 
 LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
 MODEL_LANGUAGES: tuple[str, ...] = ("en", "fr")
@@ -40,8 +45,9 @@ MODELS_DIR = Path(__file__).resolve().parent / "models"
 MODEL_FILE = "sentiment-linear.npz"
 META_FILE = "sentiment-linear.json"
 LEXICON_FILE = "sentiment-lexicon.json"
+EMBEDDINGS_FILE = "sentiment-embeddings.npz"
 # The revision of the featurizer below; a model file trained with another one is refused.
-FEATURES = "hash-c1-5-w1-2-neg-lex8-1"
+FEATURES = "hash-c1-5-w1-2-neg-lex8-e5words-1"
 
 CHAR_MIN, CHAR_MAX = 1, 5
 
@@ -218,13 +224,27 @@ def lexicon_features(tokens: list[str], lexicon: dict[str, float]) -> list[float
 
 
 def featurize(
-    texts: Sequence[str], lexicon: dict[str, float], bits: int
+    texts: Sequence[str],
+    lexicon: dict[str, float],
+    bits: int,
+    embeddings: StaticEmbeddings | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Hashed features of texts: (post, bucket, value) triples and a dense lexicon block.
+    """Hashed features of texts: (post, bucket, value) triples and a dense block.
 
     A post's character n-grams share a weight of 1 (each counts 1/sqrt(count)), and so do its
-    word n-grams: the same L2-style scale whatever the length, with no per-post sorting.
+    word n-grams: the same L2-style scale whatever the length, with no per-post sorting. The
+    dense block holds the N_DENSE lexicon features, then the post's static embedding (the
+    weighted mean of its words' vectors) when a table is given.
     """
+    posts, buckets, values, dense, token_lists = _featurize(texts, lexicon, bits)
+    if embeddings is not None:
+        dense = np.hstack((dense, embeddings.embed(token_lists)))
+    return posts, buckets, values, dense
+
+
+def _featurize(
+    texts: Sequence[str], lexicon: dict[str, float], bits: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[list[str]]]:
     normalized = [normalize(text) for text in texts]
     token_lists = [tokenize(text) for text in normalized]
     char_posts, char_buckets = char_ngrams(normalized, bits)
@@ -238,11 +258,16 @@ def featurize(
     dense = np.array(
         [lexicon_features(tokens, lexicon) for tokens in token_lists], dtype=np.float64
     ).reshape(n, N_DENSE)
-    return posts, buckets, values, dense
+    return posts, buckets, values, dense, token_lists
 
 
 class LinearModel:
-    """One language's weights: hashed buckets -> 3 logits, a dense block, biases, temperature."""
+    """One language's weights: hashed buckets -> 3 logits, a dense block, biases, temperature.
+
+    The dense block weighs the lexicon features and, with an embedding table, the post's
+    static embedding. That embedding is a weighted mean of word vectors, so its share of the
+    logits is the same weighted mean of per-word scores, computed once at load (`project`).
+    """
 
     def __init__(
         self,
@@ -252,23 +277,39 @@ class LinearModel:
         temperature: float,
         lexicon: dict[str, float],
         bits: int,
+        embeddings: StaticEmbeddings | None = None,
     ) -> None:
         # One contiguous float32 column per class: a gather and a bincount each, no 2-D fancy
         # indexing (twice as slow on a batch).
         self.columns = [np.ascontiguousarray(weights[:, k], dtype=np.float32) for k in range(3)]
-        self.dense = np.asarray(dense, dtype=np.float64)
+        dense = np.asarray(dense, dtype=np.float64)
         self.bias = np.asarray(bias, dtype=np.float64)
         self.temperature = float(temperature)
         self.lexicon = lexicon
         self.bits = bits
+        self.embeddings = embeddings
+        expected = N_DENSE + (embeddings.dim if embeddings is not None else 0)
+        if dense.shape != (expected, 3):
+            raise ValueError(f"dense weights of shape {dense.shape}, expected ({expected}, 3)")
+        self.dense = dense[:N_DENSE]
+        self.word_scores: list[np.ndarray] = []
+        if embeddings is not None:
+            projected = embeddings.project(dense[N_DENSE:])
+            self.word_scores = [np.ascontiguousarray(projected[:, k]) for k in range(3)]
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:
         """Raw class scores (bias included, before temperature), shape (len(texts), 3)."""
-        posts, buckets, values, dense = featurize(texts, self.lexicon, self.bits)
+        posts, buckets, values, dense, token_lists = _featurize(texts, self.lexicon, self.bits)
         n = len(texts)
         scores = dense @ self.dense + self.bias
         for k, column in enumerate(self.columns):
             scores[:, k] += np.bincount(posts, weights=column[buckets] * values, minlength=n)
+        if self.embeddings is not None:
+            owners, rows = self.embeddings.lookup(token_lists)
+            totals = np.bincount(owners, weights=self.embeddings.weights[rows], minlength=n)
+            totals = np.maximum(totals, 1e-12)
+            for k, word_scores in enumerate(self.word_scores):
+                scores[:, k] += np.bincount(owners, weights=word_scores[rows], minlength=n) / totals
         return scores
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
@@ -298,18 +339,26 @@ def load_models(model_dir: Path) -> dict[str, LinearModel]:
         )
     lexicons = read_lexicons(model_dir)
     bits = int(meta["bits"])
+    embeddings = None
+    if meta.get("embeddings"):
+        embeddings = StaticEmbeddings.load(model_dir / meta["embeddings"])
     models: dict[str, LinearModel] = {}
     with np.load(model_dir / MODEL_FILE, allow_pickle=False) as arrays:
         for lang in MODEL_LANGUAGES:
+            dense = arrays[f"{lang}_dense"]
+            # A language whose dense weights stop at the lexicon features was trained without
+            # the embeddings.
+            uses_embeddings = embeddings is not None and len(dense) > N_DENSE
             weights = np.zeros((1 << bits, 3), dtype=np.float32)
             weights[arrays[f"{lang}_buckets"]] = arrays[f"{lang}_weights"].astype(np.float32)
             models[lang] = LinearModel(
                 weights,
-                arrays[f"{lang}_dense"],
+                dense,
                 arrays[f"{lang}_bias"],
                 float(meta["models"][lang]["temperature"]),
                 lexicons[lang],
                 bits,
+                embeddings if uses_embeddings else None,
             )
     return models
 
