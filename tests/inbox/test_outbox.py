@@ -33,6 +33,7 @@ from clameur.models import (
     Role,
     User,
 )
+from clameur.pipeline.runner import Runner
 from clameur.store.engine import unit_of_work
 
 LATER = BASE_TIME + timedelta(hours=1)
@@ -401,3 +402,11 @@ def test_a_reply_is_failed_after_too_many_retries(factory: sessionmaker[Session]
     assert (reply.status, reply.error) == ("failed", f"gave up after {MAX_ATTEMPTS} attempts: down")
     assert network.published == {}
 
+
+def test_the_runner_delivers_replies_on_each_round(factory: sessionmaker[Session]) -> None:
+    reply_id = _queue(factory)
+    network = FakeNetwork()
+    runner = Runner(factory, connectors={"x": network})
+    assert runner.run_once()
+    assert _reply(factory, reply_id).status == "sent" and len(network.published) == 1
+    assert not runner.run_once()

@@ -10,13 +10,14 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from clameur.inbox.outbox import ReplySender, deliver_due
 from clameur.kit.time import utcnow
 from clameur.listening.service import (
     BACKFILL_JOB,
@@ -150,11 +151,14 @@ class Runner:
         batch_size: int = 500,
         poll_seconds: float = 1.0,
         jobs: dict[str, JobFunction] | None = None,
+        connectors: Mapping[str, ReplySender] | None = None,
     ) -> None:
         self.factory = factory
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.jobs = jobs if jobs is not None else JOBS
+        # Reply connectors by network: without them, queued replies wait.
+        self.connectors = connectors or {}
         self.cache = QueryCache()
         self.name = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 10000}"
         self.stop_event = threading.Event()
@@ -162,12 +166,24 @@ class Runner:
 
     def run_once(self) -> bool:
         """Do one unit of work; False when there was nothing to do."""
+        delivered = self.deliver_replies()
         result = process_inbound(self.factory, self.cache, self.batch_size)
         if result is not None:
             if self.on_batch:
                 self.on_batch(result)
             return True
-        return run_one_job(self.factory, self.jobs, self.name)
+        return run_one_job(self.factory, self.jobs, self.name) or delivered
+
+    def deliver_replies(self) -> bool:
+        """Send the outbox's due replies; whether any was handled (a failure is logged, so the
+        queues are still drained)."""
+        if not self.connectors:
+            return False
+        try:
+            return deliver_due(self.factory, self.connectors).busy
+        except Exception:  # noqa: BLE001 - a failing network must not stop ingestion
+            log.exception("reply delivery failed")
+            return False
 
     def drain(self) -> None:
         """Work until both queues are empty."""
