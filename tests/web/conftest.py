@@ -199,3 +199,11 @@ def agent(client: Browser, build: Builders, workspace: int) -> Browser:
     build.user()
     assert client.sign_in().status_code == 303
     return client
+
+
+@pytest.fixture
+def viewer(client: Browser, build: Builders, workspace: int) -> Browser:
+    """A client signed in as a viewer of the workspace (looks, changes nothing)."""
+    build.user(email="vic@example.com", role=Role.viewer, name="Vic Viewer")
+    assert client.sign_in(email="vic@example.com").status_code == 303
+    return client

@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import html
 
-import pytest
-
-from clameur.models import Correction, Post, Role, User
+from clameur.models import Correction, Post, User
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def viewer(client, build, workspace):
-    build.user(email="vic@example.com", role=Role.viewer, name="Vic Viewer")
-    assert client.sign_in(email="vic@example.com").status_code == 303
-    return client
 
 
 def _correct(browser, post_id, field, value, headers=HTMX):

@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from clameur.models import Role, SavedQuery
-
-
-@pytest.fixture
-def viewer(client, build, workspace):
-    build.user(email="vic@example.com", role=Role.viewer, name="Vic Viewer")
-    assert client.sign_in(email="vic@example.com").status_code == 303
-    return client
+from clameur.models import SavedQuery
 
 
 def test_a_viewer_sees_the_saved_queries(viewer, build, workspace):

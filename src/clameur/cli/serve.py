@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+from typing import Any
 
 import typer
 
@@ -34,11 +35,17 @@ def serve_command(
         app = create_app(config, factory)
         background: list[Runner | DemoReplay] = []
         use_runner = config.pipeline.embedded_runner if runner is None else runner
+        with_demo = demo or config.demo.enabled
         if use_runner:
-            embedded = Runner(factory, config.pipeline.batch_size, config.pipeline.poll_seconds)
+            embedded = Runner(
+                factory,
+                config.pipeline.batch_size,
+                config.pipeline.poll_seconds,
+                connectors=_reply_connectors(factory, config.demo.seed, with_demo),
+            )
             embedded.start_thread()
             background.append(embedded)
-        if demo or config.demo.enabled:
+        if with_demo:
             from clameur.connectors.demo.workspace import DEMO_WORKSPACE
             from clameur.workspaces.service import get_workspace
 
@@ -63,6 +70,17 @@ def serve_command(
                 part.stop()
 
 
+def _reply_connectors(factory: Any, seed: int, demo: bool) -> dict[str, Any] | None:
+    """Where replies from the inbox are sent. The demo's brand accounts answer through the demo
+    connector (its customers sometimes write back); the real networks' connectors come with
+    their own configuration."""
+    if not demo:
+        return None
+    from clameur.connectors.demo.replies import demo_reply_connectors
+
+    return dict(demo_reply_connectors(factory, seed))
+
+
 def worker_command(
     once: bool = typer.Option(False, "--once", help="Drain the queues, then exit."),
 ) -> None:
@@ -71,7 +89,12 @@ def worker_command(
     with friendly_errors():
         config = settings()
         _engine, factory = open_store(config)
-        worker = Runner(factory, config.pipeline.batch_size, config.pipeline.poll_seconds)
+        worker = Runner(
+            factory,
+            config.pipeline.batch_size,
+            config.pipeline.poll_seconds,
+            connectors=_reply_connectors(factory, config.demo.seed, config.demo.enabled),
+        )
         processed = {"posts": 0}
 
         def count(result) -> None:  # type: ignore[no-untyped-def]

@@ -253,3 +253,19 @@ class SavedReply(Base):
     lang: Mapped[str] = mapped_column(String(8), default="fr")
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Presence(Base):
+    """Who is looking at (or typing in) a conversation right now: a heartbeat per user."""
+
+    __tablename__ = "presence"
+
+    conversation_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    # "viewing" or "typing"
+    state: Mapped[str] = mapped_column(String(8), default="viewing")
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -71,4 +71,66 @@
       news._hide = setTimeout(function () { news.classList.remove("is-visible"); }, 6000);
     }
   });
+  // The inbox: j/k move through the list, r replies, e resolves, a assigns to me, ? lists them.
+  function inboxRows() {
+    return Array.prototype.slice.call(document.querySelectorAll("#inbox-list .conversation-row"));
+  }
+  function openRow(row) {
+    if (!row) return;
+    var link = row.querySelector(".row-link");
+    inboxRows().forEach(function (each) { each.classList.toggle("is-selected", each === row); });
+    if (link) { link.click(); link.focus(); }
+  }
+  function clickKey(key) {
+    var button = document.querySelector("#conversation [data-key='" + key + "']");
+    if (button) button.click();
+  }
+  document.addEventListener("keydown", function (event) {
+    if (!document.querySelector("[data-inbox]")) return;
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    var rows = inboxRows();
+    var current = rows.findIndex(function (row) { return row.classList.contains("is-selected"); });
+    if (event.key === "j") { openRow(rows[Math.min(rows.length - 1, current + 1)]); }
+    else if (event.key === "k") { openRow(rows[Math.max(0, current - 1)]); }
+    else if (event.key === "e") { clickKey("e"); }
+    else if (event.key === "a") { clickKey("a"); }
+    else if (event.key === "r") {
+      var reply = document.querySelector("#conversation textarea[name=body]");
+      if (reply) reply.focus();
+    }
+    else if (event.key === "?") { var dialog = document.getElementById("shortcuts"); if (dialog) dialog.showModal(); }
+    else { return; }
+    event.preventDefault();
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-shortcuts-open]")) {
+      var dialog = document.getElementById("shortcuts");
+      if (dialog) dialog.showModal();
+    }
+  });
+  // While an agent writes in a conversation's reply box, colleagues see "… is typing".
+  document.addEventListener("input", function (event) {
+    if (!event.target.closest || !event.target.closest("#conversation .reply-form")) return;
+    window.clameurTyping = true;
+    clearTimeout(window.clameurTypingStop);
+    window.clameurTypingStop = setTimeout(function () { window.clameurTyping = false; }, 5000);
+  });
+  // Saved replies fill the composer; the composer counts characters against the network's limit.
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (!target.matches || !target.matches("select[data-fill]") || !target.value) return;
+    var box = document.querySelector(target.getAttribute("data-fill"));
+    if (box) { box.value = target.value; box.dispatchEvent(new Event("input", { bubbles: true })); box.focus(); }
+    target.value = "";
+  });
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest && event.target.closest(".reply-form[data-limit]");
+    if (!form || event.target.name !== "body") return;
+    var limit = parseInt(form.getAttribute("data-limit"), 10);
+    var count = form.querySelector("[data-count]");
+    if (!limit || !count) return;
+    var left = limit - event.target.value.length;
+    count.textContent = left + " / " + limit;
+    count.classList.toggle("is-over", left < 0);
+  });
 })();

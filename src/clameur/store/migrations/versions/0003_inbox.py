@@ -458,6 +458,25 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_replies_status", ["status", "next_attempt_at"], unique=False)
 
+    op.create_table(
+        "presence",
+        sa.Column(
+            "conversation_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("state", sa.String(length=8), nullable=False),
+        sa.Column("seen_at", clameur.store.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_presence_conversation_id_conversations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_presence_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("conversation_id", "user_id", name=op.f("pk_presence")),
+    )
     with op.batch_alter_table("saved_queries", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("inbox", sa.Boolean(), nullable=False, server_default=sa.false())
@@ -465,6 +484,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("presence")
     with op.batch_alter_table("saved_queries", schema=None) as batch_op:
         batch_op.drop_column("inbox")
 

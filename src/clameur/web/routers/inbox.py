@@ -1,0 +1,352 @@
+"""The inbox page: queues and filters, the list of conversations, one conversation with its
+customer; live updates, bulk actions, who else is there."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from clameur.inbox import actions
+from clameur.inbox.actions import InboxFilter
+from clameur.inbox.outbox import (
+    LENGTH_LIMITS,
+    ReplyCollision,
+    approve_reply,
+    discard_reply,
+    queue_reply,
+)
+from clameur.inbox.priority import Priority, explain
+from clameur.kit.errors import ClameurError, NotFound
+from clameur.kit.time import utcnow
+from clameur.models import Conversation, Customer, Queue, Reply, SavedReply, User
+from clameur.models.inbox import STATUSES
+from clameur.web.deps import CurrentUser, CurrentWorkspace, Db, Editor
+from clameur.web.reads import sidebar
+from clameur.web.templating import renderer
+
+router = APIRouter(include_in_schema=False)
+
+SNOOZES = {"1h": timedelta(hours=1), "4h": timedelta(hours=4), "1d": timedelta(days=1)}
+
+
+def _filter(request: Request) -> InboxFilter:
+    params = request.query_params
+    status = params.get("status") or "open"
+    view = params.get("view") or "all"
+    return InboxFilter(
+        status=status if status in STATUSES else "open",
+        queue=params.get("queue") or None,
+        view=view if view in actions.VIEWS else "all",
+    )
+
+
+def _list_context(db: Db, workspace_id: int, user_id: int, wanted: InboxFilter) -> dict:
+    conversations = actions.list_conversations(db, workspace_id, user_id, wanted)
+    customers = {
+        customer.id: customer
+        for customer in db.scalars(
+            select(Customer).where(
+                Customer.id.in_([c.customer_id for c in conversations if c.customer_id])
+            )
+        )
+    }
+    queues = list(
+        db.scalars(select(Queue).where(Queue.workspace_id == workspace_id).order_by(Queue.position))
+    )
+    users = list(db.scalars(select(User).where(User.active.is_(True)).order_by(User.name)))
+    return {
+        "conversations": conversations,
+        "customers": customers,
+        "queues": queues,
+        "queue_names": {queue.id: queue.name for queue in queues},
+        "users": users,
+        "user_names": {user.id: user.name for user in users},
+        "counts": actions.counts(db, workspace_id, user_id),
+        "wanted": wanted,
+        "now": utcnow(),
+    }
+
+
+def priority_hint(conversation: Conversation, locale: str) -> str:
+    """'complaint, 48K followers, 2h waiting' for the priority badge."""
+    reasons = [
+        (code, values)
+        for code, values in (conversation.priority_reasons or [])
+        if isinstance(values, dict)
+    ]
+    priority = Priority(conversation.priority, conversation.priority_level, reasons)
+    return explain(priority, locale)
+
+
+def fill_template(body: str, customer: str, agent: str, brand: str) -> str:
+    """A saved reply with its variables filled: {customer}, {agent}, {brand}."""
+    return body.replace("{customer}", customer).replace("{agent}", agent).replace("{brand}", brand)
+
+
+def _conversation_context(db: Db, workspace_id: int, conversation_id: int) -> dict:
+    thread = actions.read_thread(db, workspace_id, conversation_id)
+    templates = list(
+        db.scalars(
+            select(SavedReply)
+            .where(SavedReply.workspace_id == workspace_id)
+            .order_by(SavedReply.name, SavedReply.lang)
+        )
+    )
+    in_flight = list(
+        db.scalars(
+            select(Reply)
+            .where(Reply.conversation_id == conversation_id, Reply.status != "sent")
+            .order_by(Reply.id)
+        )
+    )
+    return {
+        "thread": thread,
+        "saved_replies": templates,
+        "replies": in_flight,
+        "fill_template": fill_template,
+        "limit": LENGTH_LIMITS.get(thread.conversation.network),
+        "snoozes": list(SNOOZES),
+    }
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox_page(
+    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace
+) -> Response:
+    wanted = _filter(request)
+    context = _list_context(db, workspace.id, user.id, wanted)
+    selected = request.query_params.get("c")
+    conversations = context["conversations"]
+    chosen = int(selected) if selected and selected.isdigit() else None
+    if chosen is None and conversations:
+        chosen = conversations[0].id
+    if chosen is not None:
+        context.update(_conversation_context(db, workspace.id, chosen))
+        actions.heartbeat(db, context["thread"].conversation, user)
+    return renderer(request).render(
+        request,
+        "inbox.html",
+        selected=chosen,
+        priority_hint=priority_hint,
+        **context,
+        **sidebar(db, workspace.id),
+        section="inbox",
+    )
+
+
+@router.get("/inbox/list", response_class=HTMLResponse)
+def inbox_list(
+    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace
+) -> Response:
+    """The list pane alone: polled for live updates, and refreshed after an action."""
+    wanted = _filter(request)
+    selected = request.query_params.get("c")
+    return renderer(request).render(
+        request,
+        "partials/inbox_list.html",
+        selected=int(selected) if selected and selected.isdigit() else None,
+        priority_hint=priority_hint,
+        **_list_context(db, workspace.id, user.id, wanted),
+    )
+
+
+def _pane(request: Request, db: Db, workspace_id: int, conversation_id: int, **extra) -> Response:
+    response = renderer(request).render(
+        request,
+        "partials/inbox_conversation.html",
+        priority_hint=priority_hint,
+        now=utcnow(),
+        user_names={u.id: u.name for u in db.scalars(select(User))},
+        users=list(db.scalars(select(User).where(User.active.is_(True)).order_by(User.name))),
+        **_conversation_context(db, workspace_id, conversation_id),
+        **extra,
+    )
+    response.headers["HX-Trigger"] = "inbox-changed"
+    return response
+
+
+@router.get("/inbox/c/{conversation_id}", response_class=HTMLResponse)
+def conversation_pane(
+    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace, conversation_id: int
+) -> Response:
+    if request.headers.get("HX-Request") != "true":
+        return RedirectResponse(f"/inbox?c={conversation_id}", status_code=303)
+    conversation = actions.get_conversation(db, workspace.id, conversation_id)
+    actions.heartbeat(db, conversation, user)
+    response = _pane(request, db, workspace.id, conversation_id)
+    del response.headers["HX-Trigger"]
+    return response
+
+
+def _done(request: Request, db: Db, workspace_id: int, conversation_id: int) -> Response:
+    if request.headers.get("HX-Request") != "true":
+        return RedirectResponse(f"/inbox?c={conversation_id}", status_code=303)
+    return _pane(request, db, workspace_id, conversation_id)
+
+
+@router.post("/inbox/c/{conversation_id}/assign", response_class=HTMLResponse)
+def assign(
+    request: Request,
+    db: Db,
+    user: Editor,
+    workspace: CurrentWorkspace,
+    conversation_id: int,
+    assignee: Annotated[str, Form()] = "",
+) -> Response:
+    conversation = actions.get_conversation(db, workspace.id, conversation_id)
+    target = user.id if assignee == "me" else (int(assignee) if assignee.isdigit() else None)
+    actions.assign(db, conversation, target, user)
+    return _done(request, db, workspace.id, conversation_id)
+
+
+@router.post("/inbox/c/{conversation_id}/status", response_class=HTMLResponse)
+def status(
+    request: Request,
+    db: Db,
+    user: Editor,
+    workspace: CurrentWorkspace,
+    conversation_id: int,
+    status: Annotated[str, Form()],
+    snooze: Annotated[str, Form()] = "",
+) -> Response:
+    conversation = actions.get_conversation(db, workspace.id, conversation_id)
+    until = utcnow() + SNOOZES[snooze] if status == "snoozed" and snooze in SNOOZES else None
+    actions.set_status(db, conversation, status, user, until)
+    return _done(request, db, workspace.id, conversation_id)
+
+
+@router.post("/inbox/c/{conversation_id}/note", response_class=HTMLResponse)
+def note(
+    request: Request,
+    db: Db,
+    user: Editor,
+    workspace: CurrentWorkspace,
+    conversation_id: int,
+    body: Annotated[str, Form()] = "",
+) -> Response:
+    conversation = actions.get_conversation(db, workspace.id, conversation_id)
+    actions.add_note(db, conversation, body, user)
+    return _done(request, db, workspace.id, conversation_id)
+
+
+@router.post("/inbox/c/{conversation_id}/tags", response_class=HTMLResponse)
+def tags(
+    request: Request,
+    db: Db,
+    user: Editor,
+    workspace: CurrentWorkspace,
+    conversation_id: int,
+    add: Annotated[str, Form()] = "",
+    remove: Annotated[str, Form()] = "",
+) -> Response:
+    conversation = actions.get_conversation(db, workspace.id, conversation_id)
+    actions.tag(db, conversation, add.split(","), [remove] if remove else [], user)
+    return _done(request, db, workspace.id, conversation_id)
+
+
+@router.post("/inbox/c/{conversation_id}/presence", response_class=HTMLResponse)
+def presence(
+    request: Request,
+    db: Db,
+    user: CurrentUser,
+    workspace: CurrentWorkspace,
+    conversation_id: int,
+    state: Annotated[str, Form()] = "viewing",
+) -> Response:
+    """A heartbeat from the open conversation; answers with who else is there."""
+    conversation = actions.get_conversation(db, workspace.id, conversation_id)
+    others = actions.heartbeat(db, conversation, user, state)
+    return renderer(request).render(request, "partials/inbox_presence.html", others=others)
+
+
+@router.post("/inbox/c/{conversation_id}/reply", response_class=HTMLResponse)
+def reply(
+    request: Request,
+    db: Db,
+    user: Editor,
+    workspace: CurrentWorkspace,
+    conversation_id: int,
+    body: Annotated[str, Form()] = "",
+    seen_item_id: Annotated[str, Form()] = "",
+) -> Response:
+    """Send a reply through the outbox; refused (and what the colleague sent shown) when
+    someone else is replying or answered since this agent last looked."""
+    conversation = actions.get_conversation(db, workspace.id, conversation_id)
+    seen = int(seen_item_id) if seen_item_id.isdigit() else None
+    try:
+        queue_reply(db, conversation, user, body, seen)
+    except ReplyCollision as collision:
+        db.rollback()
+        return _refused(request, db, workspace.id, conversation_id, body, collision=collision)
+    except ClameurError as refused:
+        if refused.status_code != 400:
+            raise
+        db.rollback()
+        return _refused(request, db, workspace.id, conversation_id, body, error=str(refused))
+    return _done(request, db, workspace.id, conversation_id)
+
+
+def _refused(
+    request: Request, db: Db, workspace_id: int, conversation_id: int, draft: str, **why: object
+) -> Response:
+    if request.headers.get("HX-Request") != "true":
+        raise ClameurError(str(why.get("error") or why.get("collision")))
+    response = _pane(request, db, workspace_id, conversation_id, draft=draft, **why)
+    response.status_code = 409 if "collision" in why else 400
+    return response
+
+
+@router.post("/inbox/replies/{reply_id}/{decision}", response_class=HTMLResponse)
+def decide_reply(
+    request: Request,
+    db: Db,
+    user: Editor,
+    workspace: CurrentWorkspace,
+    reply_id: int,
+    decision: str,
+    body: Annotated[str, Form()] = "",
+) -> Response:
+    """A manager approves (possibly edited) or discards a reply held for approval."""
+    held = db.get(Reply, reply_id)
+    if held is None or held.workspace_id != workspace.id:
+        raise NotFound(f"reply {reply_id} not found")
+    if decision == "approve":
+        approve_reply(db, held, user, body.strip() or None)
+    elif decision == "discard":
+        discard_reply(db, held, user)
+    else:
+        raise NotFound(f"no decision {decision!r}: use approve or discard")
+    return _done(request, db, workspace.id, held.conversation_id)
+
+
+@router.post("/inbox/bulk", response_class=HTMLResponse)
+def bulk(
+    request: Request,
+    db: Db,
+    user: Editor,
+    workspace: CurrentWorkspace,
+    ids: Annotated[list[int], Form()],
+    action: Annotated[str, Form()],
+    tag: Annotated[str, Form()] = "",
+) -> Response:
+    """Assign to me, resolve or tag several conversations at once."""
+    for conversation_id in ids:
+        conversation = actions.get_conversation(db, workspace.id, conversation_id)
+        if action == "assign_me":
+            actions.assign(db, conversation, user.id, user)
+        elif action == "resolve":
+            actions.set_status(db, conversation, "resolved", user)
+        elif action == "tag" and tag.strip():
+            actions.tag(db, conversation, [tag.strip()], [], user)
+        else:
+            raise ClameurError(f"unknown bulk action {action!r}")
+    back = request.headers.get("HX-Current-URL") or "/inbox"
+    if request.headers.get("HX-Request") == "true":
+        response = Response(status_code=204)
+        response.headers["HX-Trigger"] = "inbox-changed"
+        return response
+    return RedirectResponse(back, status_code=303)
