@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clameur.connectors.demo.generator import DemoStream
 from clameur.connectors.demo.workspace import DEMO_USERS, DEMO_WORKSPACE
+from clameur.inbox.triage import ensure_inbox_defaults
 from clameur.kit.time import utcnow
 from clameur.listening.service import create_query, load_query_index
-from clameur.models import Competitor, Post, SavedQuery, User, Workspace
+from clameur.models import Competitor, Post, SavedQuery, SavedReply, User, Workspace
 from clameur.nlp.analysis import Analyzer
 from clameur.pipeline.ingest import validate_record
 from clameur.pipeline.schemas import PostIn
@@ -30,6 +31,30 @@ class DemoLoad:
     users: int = 0
     queries: int = 0
     posts: int = 0
+
+
+# Reply templates of the demo's care team; {customer}, {agent} and {brand} are filled in.
+DEMO_SAVED_REPLIES = (
+    {
+        "name": "Remboursement en cours",
+        "lang": "fr",
+        "body": "Bonjour {customer}, nous sommes désolés. Votre remboursement est en cours de "
+        "traitement : comptez 5 jours ouvrés. Écrivez-nous en privé avec votre numéro de "
+        "commande si besoin. {agent}, pour {brand}",
+    },
+    {
+        "name": "Navettes",
+        "lang": "fr",
+        "body": "Bonjour {customer}, merci pour votre patience : des navettes supplémentaires "
+        "partent toutes les 15 minutes depuis la gare. {agent}, pour {brand}",
+    },
+    {
+        "name": "Refund in progress",
+        "lang": "en",
+        "body": "Hi {customer}, we're sorry. Your refund is being processed: allow 5 working "
+        "days. DM us your order number if needed. {agent}, for {brand}",
+    },
+)
 
 
 def ensure_demo_workspace(session: Session) -> tuple[Workspace, int, int]:
@@ -74,6 +99,17 @@ def ensure_demo_workspace(session: Session) -> tuple[Workspace, int, int]:
                 competitors.get(saved.get("competitor") or ""),
             )
             queries += 1
+    ensure_inbox_defaults(session, workspace.id)
+    for template in DEMO_SAVED_REPLIES:
+        found = session.scalar(
+            select(SavedReply.id).where(
+                SavedReply.workspace_id == workspace.id,
+                SavedReply.name == template["name"],
+                SavedReply.lang == template["lang"],
+            )
+        )
+        if found is None:
+            session.add(SavedReply(workspace_id=workspace.id, **template))
     return workspace, users, queries
 
 

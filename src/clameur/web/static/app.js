@@ -111,9 +111,11 @@
   // While an agent writes in a conversation's reply box, colleagues see "… is typing".
   document.addEventListener("input", function (event) {
     if (!event.target.closest || !event.target.closest("#conversation .reply-form")) return;
-    window.clameurTyping = true;
-    clearTimeout(window.clameurTypingStop);
-    window.clameurTypingStop = setTimeout(function () { window.clameurTyping = false; }, 5000);
+    var state = document.querySelector("#conversation [data-presence-state]");
+    if (!state) return;
+    state.value = "typing";
+    clearTimeout(state._stop);
+    state._stop = setTimeout(function () { state.value = "viewing"; }, 5000);
   });
   // Saved replies fill the composer; the composer counts characters against the network's limit.
   document.addEventListener("change", function (event) {

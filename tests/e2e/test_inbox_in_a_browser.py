@@ -1,0 +1,69 @@
+"""An agent's morning in the inbox: take a complaint from the Care queue, answer it with a saved
+reply, resolve it; a colleague who opens the same conversation sees who is on it."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def _login(page, server: str, email: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", "clameur-demo")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".sidebar")
+
+
+def test_an_agent_answers_a_complaint_and_a_colleague_sees_her(page, browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    _login(page, server, "yanis@clameur.local")
+    page.goto(server + "/inbox?queue=care")
+    rows = page.locator("#inbox-list .conversation-row")
+    rows.first.wait_for()
+    # The most urgent conversation is open; j moves to the next one, k back; a takes it.
+    page.locator("#conversation .thread").wait_for()
+    page.keyboard.press("j")
+    second = page.locator("#inbox-list .conversation-row.is-selected").get_attribute(
+        "data-conversation"
+    )
+    page.locator(f'#conversation .thread[data-thread="{second}"]').wait_for()
+    page.keyboard.press("k")
+    conversation_id = rows.first.get_attribute("data-conversation")
+    page.locator(f'#conversation .thread[data-thread="{conversation_id}"]').wait_for()
+    page.keyboard.press("a")
+    page.wait_for_function(
+        "() => (document.querySelector('#assignee')?.selectedOptions[0]?.text || '')"
+        ".includes('Yanis')"
+    )
+
+    # A colleague opens the same conversation: each sees the other there.
+    colleague_context = browser.new_context(viewport={"width": 1400, "height": 900})
+    colleague = colleague_context.new_page()
+    colleague.set_default_timeout(20_000)
+    _login(colleague, server, "camille@clameur.local")
+    colleague.goto(f"{server}/inbox?c={conversation_id}")
+    page.locator("#presence .presence").first.wait_for(timeout=15_000)
+    assert "Camille" in page.locator("#presence").inner_text()
+
+    # r focuses the composer; a saved reply fills it; the reply goes out through the outbox.
+    page.keyboard.press("r")
+    page.select_option("#template", index=1)
+    body = page.input_value("#reply-body")
+    assert body and "{customer}" not in body
+    page.click("text=" + ("Envoyer la réponse"))
+    page.locator("#conversation .message-out, #conversation .outgoing").first.wait_for()
+    # The colleague, who saw the conversation before that reply, is refused if she answers.
+    colleague.fill("#reply-body", "Bonjour, on s'en occupe")
+    colleague.click("text=Envoyer la réponse")
+    colleague.locator("#conversation .alert-error").wait_for()
+    assert "a répondu entre-temps" in colleague.locator("#conversation .alert-error").inner_text()
+    colleague_context.close()
+
+    # e resolves it: it leaves the open list.
+    page.keyboard.press("Escape")
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("e")
+    page.locator("#conversation .status-resolved").wait_for()
+    page.goto(server + "/inbox?queue=care")
+    assert page.locator(f'[data-conversation="{conversation_id}"]').count() == 0
