@@ -143,7 +143,8 @@ def write_markdown(data: dict[str, Any]) -> Path:
     lines = [
         "# The inbox on real customer-care threads (twcs sample)",
         "",
-        f"Produced by `python -m bench.inbox` on {data['date']} (commit {data['git']['commit'][:10]}). "
+        f"Produced by `python -m bench.inbox` on {data['date']} "
+        f"(commit {data['git']['commit'][:10]}). "
         "`clameur import --format twcs` of the sample into a fresh SQLite database whose "
         f"workspace owns the {data['parameters']['brands']} brands' accounts; the inbox builds "
         "conversations as posts arrive (mentions of a brand, replies, the brands' answers).",
