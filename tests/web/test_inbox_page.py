@@ -146,3 +146,25 @@ def test_a_reply_too_long_for_the_network_is_refused_with_the_limit(agent, build
         headers=HTMX,
     )
     assert response.status_code == 400 and "280" in response.text
+
+
+def test_the_composer_suggests_how_the_team_answered_a_similar_message(agent, build, workspace):
+    _brand(build, workspace)
+    build.store(
+        workspace,
+        [
+            build.post(id="q1", text="@acme where is my refund for the cancelled show?"),
+            build.post(
+                id="a1",
+                text="@author Refunds for cancelled shows take 5 working days, sorry!",
+                in_reply_to="q1",
+                author="acme",
+            ),
+            build.post(id="q2", text="@acme still no refund for the cancelled concert"),
+        ],
+    )
+    [unanswered] = [c.id for c in build.all(Conversation) if c.message_count == 1]
+    pane = agent.get(f"/inbox/c/{unanswered}", headers=HTMX).text
+    suggested = pane.split('class="suggestions"')[1]
+    assert "Refunds for cancelled shows take 5 working days" in suggested
+    assert "data-fill-text=" in suggested

@@ -20,6 +20,7 @@ from clameur.inbox.outbox import (
     queue_reply,
 )
 from clameur.inbox.priority import Priority, explain
+from clameur.inbox.suggestions import suggest_replies
 from clameur.kit.errors import ClameurError, NotFound
 from clameur.kit.time import utcnow
 from clameur.models import Conversation, Customer, Queue, Reply, SavedReply, User
@@ -82,9 +83,15 @@ def priority_hint(conversation: Conversation, locale: str) -> str:
     return explain(priority, locale)
 
 
-def fill_template(body: str, customer: str, agent: str, brand: str) -> str:
-    """A saved reply with its variables filled: {customer}, {agent}, {brand}."""
-    return body.replace("{customer}", customer).replace("{agent}", agent).replace("{brand}", brand)
+def fill_template(body: str, customer: str, agent: str, brand: str, handle: str = "") -> str:
+    """A saved or suggested reply with its variables filled: {customer} (the name, or the
+    @handle in a suggestion), {name}, {agent}, {brand}."""
+    return (
+        body.replace("{customer}", handle or customer)
+        .replace("{name}", customer)
+        .replace("{agent}", agent)
+        .replace("{brand}", brand)
+    )
 
 
 def _conversation_context(db: Db, workspace_id: int, conversation_id: int) -> dict:
@@ -103,8 +110,15 @@ def _conversation_context(db: Db, workspace_id: int, conversation_id: int) -> di
             .order_by(Reply.id)
         )
     )
+    latest_inbound = next((post for post, inbound in reversed(thread.messages) if inbound), None)
+    suggestions = (
+        suggest_replies(db, thread.conversation, latest_inbound.text, latest_inbound.lang)
+        if latest_inbound is not None
+        else []
+    )
     return {
         "thread": thread,
+        "suggestions": suggestions,
         "saved_replies": templates,
         "replies": in_flight,
         "fill_template": fill_template,

@@ -135,4 +135,14 @@
     count.textContent = left + " / " + limit;
     count.classList.toggle("is-over", left < 0);
   });
+  // A suggested reply fills the composer, ready to edit.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-fill-text]");
+    if (!button) return;
+    var box = document.getElementById("reply-body");
+    if (!box) return;
+    box.value = button.getAttribute("data-fill-text");
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    box.focus();
+  });
 })();
