@@ -138,6 +138,226 @@ def run(path: Path = SAMPLE) -> dict[str, Any]:
     }
 
 
+def _synthetic_inbox(factory: Any, workspace_id: int, conversations: int, seed: int = 7) -> None:
+    """`conversations` threads of 1 to 4 messages written straight into the tables (the pipeline
+    would take an hour here): the shape the inbox reads, not the analysis."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from clameur.inbox.triage import ensure_inbox_defaults
+    from clameur.models import Author, Queue
+    from clameur.store.bulk import insert_rows
+
+    rng = random.Random(seed)
+    start = datetime(2026, 6, 1, tzinfo=UTC)
+    words = "remboursement navette billet concert annulé retard merci refund shuttle ticket".split()
+    with unit_of_work(factory) as session:
+        ensure_inbox_defaults(session, workspace_id)
+        session.add(NetworkAccount(workspace_id=workspace_id, network="x", handle="brand"))
+        queues = list(session.scalars(select(Queue.id).where(Queue.workspace_id == workspace_id)))
+        authors = insert_rows(
+            session,
+            Author.__table__,  # type: ignore[arg-type]
+            ("network", "handle", "display_name", "followers", "verified", "updated_at"),
+            [
+                ("x", f"c{n}", f"Customer {n}", rng.randint(0, 90000), False, start)
+                for n in range(conversations // 2)
+            ]
+            + [("x", "brand", "Brand", 50000, True, start)],
+            conflict=("network", "handle"),
+            returning=("id",),
+        )
+        author_ids = [row[0] for row in authors]
+        brand = author_ids[-1]
+    post_columns = (
+        "workspace_id",
+        "network",
+        "external_id",
+        "author_id",
+        "text",
+        "lang",
+        "created_at",
+        "ingested_at",
+        "metrics",
+        "in_reply_to",
+        "conversation_key",
+        "sentiment",
+        "intents",
+        "enrichments",
+        "duplicate_count",
+    )
+    chunk = 5000
+    for first in range(0, conversations, chunk):
+        with unit_of_work(factory) as session:
+            threads = []
+            posts = []
+            for n in range(first, min(conversations, first + chunk)):
+                at = start + timedelta(minutes=n)
+                size = rng.randint(1, 4)
+                customer = author_ids[n % (len(author_ids) - 1)]
+                key = f"t{n}"
+                messages = []
+                for m in range(size):
+                    inbound = m % 2 == 0
+                    external = f"{key}-{m}"
+                    text = " ".join(rng.choice(words) for _ in range(12))
+                    posts.append(
+                        (
+                            workspace_id,
+                            "x",
+                            external,
+                            customer if inbound else brand,
+                            ("@brand " if inbound else "") + text,
+                            "fr",
+                            at + timedelta(minutes=5 * m),
+                            at,
+                            {},
+                            f"{key}-{m - 1}" if m else None,
+                            key,
+                            "negative" if inbound else None,
+                            [],
+                            {},
+                            1,
+                        )
+                    )
+                    messages.append((external, inbound, at + timedelta(minutes=5 * m)))
+                threads.append((n, customer, at, size, messages))
+            stored = dict(
+                (external, post_id)
+                for post_id, external in insert_rows(
+                    session,
+                    Post.__table__,
+                    post_columns,
+                    posts,  # type: ignore[arg-type]
+                    conflict=("network", "external_id"),
+                    returning=("id", "external_id"),
+                )
+            )
+            conversation_rows = [
+                (
+                    workspace_id,
+                    "x",
+                    f"t{n}",
+                    "public",
+                    "open" if n % 3 else "resolved",
+                    rng.choice(queues),
+                    rng.randint(0, 100),
+                    "normal",
+                    [],
+                    [],
+                    False,
+                    False,
+                    False,
+                    size,
+                    at,
+                    at,
+                    at if size % 2 else None,
+                    at,
+                    at,
+                )
+                for n, customer, at, size, _messages in threads
+            ]
+            made = insert_rows(
+                session,
+                Conversation.__table__,  # type: ignore[arg-type]
+                (
+                    "workspace_id",
+                    "network",
+                    "thread_key",
+                    "kind",
+                    "status",
+                    "queue_id",
+                    "priority",
+                    "priority_level",
+                    "priority_reasons",
+                    "tags",
+                    "needs_approval",
+                    "hidden",
+                    "spam",
+                    "message_count",
+                    "first_inbound_at",
+                    "last_inbound_at",
+                    "waiting_since",
+                    "created_at",
+                    "updated_at",
+                ),
+                conversation_rows,
+                conflict=("workspace_id", "network", "thread_key"),
+                returning=("id", "thread_key"),
+            )
+            by_key = {key: conversation_id for conversation_id, key in made}
+            insert_rows(
+                session,
+                ConversationItem.__table__,  # type: ignore[arg-type]
+                ("conversation_id", "post_id", "inbound", "created_at"),
+                [
+                    (by_key[f"t{n}"], stored[external], inbound, moment)
+                    for n, _c, _at, _size, messages in threads
+                    for external, inbound, moment in messages
+                ],
+                conflict=("post_id",),
+            )
+
+
+def latency(conversations: int = 100_000, requests: int = 100) -> dict[str, Any]:
+    """Opening a conversation and listing the inbox with `conversations` stored (in process,
+    through the web app, signed in)."""
+    import random
+    import re
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from clameur.settings import Settings
+    from clameur.web.app import create_app
+    from clameur.workspaces.service import add_user
+
+    db = WORK / "inbox-latency.db"
+    engine, factory = fresh_database(db)
+    with unit_of_work(factory) as session:
+        workspace_id = create_workspace(session, "bench", "Bench", []).id
+        add_user(session, "agent@example.com", "Agent", "bench-password", "agent")
+    with stopwatch() as built:
+        _synthetic_inbox(factory, workspace_id, conversations)
+    settings = Settings(_env_file=None, data_dir=WORK)  # type: ignore[call-arg]
+    client = TestClient(create_app(settings, factory))
+    page = client.get("/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    client.post(
+        "/login",
+        data={
+            "email": "agent@example.com",
+            "password": "bench-password",
+            "csrf_token": token.group(1) if token else "",
+        },
+    )
+    with unit_of_work(factory) as session:
+        ids = list(session.scalars(select(Conversation.id)))
+    rng = random.Random(3)
+    views: dict[str, list[float]] = {"open a conversation": [], "list (Care queue)": []}
+    for _ in range(5):  # warm-up: templates, the suggestion memory
+        client.get(f"/inbox/c/{rng.choice(ids)}", headers={"HX-Request": "true"})
+    for _ in range(requests):
+        t0 = time.perf_counter()
+        response = client.get(f"/inbox/c/{rng.choice(ids)}", headers={"HX-Request": "true"})
+        views["open a conversation"].append((time.perf_counter() - t0) * 1000)
+        assert response.status_code == 200
+        t0 = time.perf_counter()
+        client.get("/inbox/list?queue=care")
+        views["list (Care queue)"].append((time.perf_counter() - t0) * 1000)
+    engine.dispose()
+    remove_database(db)
+    out: dict[str, Any] = {"conversations": conversations, "build_seconds": round(built["s"], 1)}
+    for name, values in views.items():
+        ordered = sorted(values)
+        out[name] = {
+            "p50_ms": round(statistics.median(ordered), 1),
+            "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 1),
+            "max_ms": round(ordered[-1], 1),
+        }
+    return out
+
+
 def write_markdown(data: dict[str, Any]) -> Path:
     threads = data["threads"]
     lines = [
@@ -157,6 +377,22 @@ def write_markdown(data: dict[str, Any]) -> Path:
         f"| real threads not rebuilt exactly | {threads['real_not_rebuilt']:,} |",
         f"| tweets in conversations / in the file | {threads['tweets_in_conversations']:,} / "
         f"{threads['tweets']:,} |",
+        "",
+        "## Speed with 100,000 conversations",
+        "",
+        "Synthetic conversations (1 to 4 messages) written into a fresh SQLite database; "
+        "requests through the web app in process, signed in as an agent (target: opening a "
+        "conversation under 150 ms).",
+        "",
+        "| view | p50 (ms) | p95 (ms) | max (ms) |",
+        "|---|---:|---:|---:|",
+        *[
+            f"| {name} | {row['p50_ms']} | {row['p95_ms']} | {row['max_ms']} |"
+            for name, row in data.get("latency", {}).items()
+            if isinstance(row, dict)
+        ],
+        "",
+        "## Response times per brand",
         "",
         "Per brand, as the product computed them (business time is not applied here: these are "
         "wall-clock minutes). First response: from the customer's first message to the brand's "
@@ -185,6 +421,7 @@ def main() -> int:
         return 1
     WORK.mkdir(parents=True, exist_ok=True)
     figures = run()
+    figures["latency"] = latency()
     data = envelope("inbox", figures.pop("parameters"), figures)
     write_json(RESULTS / "inbox.json", data)
     print(write_markdown(data).read_text(encoding="utf-8")[:1500])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from clameur.inbox.routing import audit
@@ -56,34 +56,41 @@ def list_conversations(
     session: Session, workspace_id: int, user_id: int, wanted: InboxFilter, limit: int = 100
 ) -> list[Conversation]:
     """Most urgent first, then the longest waiting; snoozed ones come back when due."""
-    now = utcnow()
+    wake_up(session, workspace_id)
     statement = select(Conversation).where(
-        Conversation.workspace_id == workspace_id, Conversation.hidden.is_(False)
+        Conversation.workspace_id == workspace_id,
+        Conversation.status == (wanted.status if wanted.status in STATUSES else "open"),
+        Conversation.hidden.is_(False),
     )
-    if wanted.status == "open":
-        statement = statement.where(
-            or_(
-                Conversation.status == "open",
-                and_(Conversation.status == "snoozed", Conversation.snoozed_until <= now),
-            )
-        )
-    elif wanted.status in STATUSES:
-        statement = statement.where(Conversation.status == wanted.status)
     if wanted.queue:
-        statement = statement.join(Queue, Queue.id == Conversation.queue_id).where(
-            Queue.slug == wanted.queue
+        statement = statement.where(
+            Conversation.queue_id
+            == select(Queue.id)
+            .where(Queue.workspace_id == workspace_id, Queue.slug == wanted.queue)
+            .scalar_subquery()
         )
     if wanted.view == "mine":
         statement = statement.where(Conversation.assignee_id == user_id)
     elif wanted.view == "unassigned":
         statement = statement.where(Conversation.assignee_id.is_(None))
-    statement = statement.order_by(
-        Conversation.priority.desc(),
-        Conversation.waiting_since.is_(None),
-        Conversation.waiting_since,
-        Conversation.id.desc(),
-    )
+    # The priority counts the waiting time already; among equals, the newest first. Both
+    # orders walk the inbox index backwards: no sort, whatever the number of conversations.
+    statement = statement.order_by(Conversation.priority.desc(), Conversation.id.desc())
     return list(session.scalars(statement.limit(limit)))
+
+
+def wake_up(session: Session, workspace_id: int) -> None:
+    """Snoozed conversations whose time has come are open again."""
+    session.execute(
+        update(Conversation)
+        .where(
+            Conversation.workspace_id == workspace_id,
+            Conversation.status == "snoozed",
+            Conversation.snoozed_until <= utcnow(),
+        )
+        .values(status="open", snoozed_until=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def counts(session: Session, workspace_id: int, user_id: int) -> dict[str, int]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
@@ -18,43 +19,58 @@ from clameur.models import Conversation, ConversationItem, Post
 class _Learned:
     memory: ReplyMemory = field(default_factory=ReplyMemory)
     last_item_id: int = 0
+    building: bool = False
 
 
 _MEMORIES: dict[int, _Learned] = {}
 _LOCK = threading.Lock()
-# Answers read from the database per refresh (the rest come at the next request).
-BATCH = 20_000
+# Answers read from the database per refresh.
+BATCH = 2_000
+# Up to this many new answers are learned during the request; a larger backlog (a workspace
+# opened for the first time after an import) is learned by a background thread, in small steps
+# so that requests never wait long, and suggestions appear as it goes.
+INLINE = 300
+STEP = 50
 
 
-def _refresh(session: Session, workspace_id: int) -> ReplyMemory:
+def _refresh(session: Session, workspace_id: int, limit: int = BATCH) -> ReplyMemory:
     learned = _MEMORIES.setdefault(workspace_id, _Learned())
-    newest = session.scalar(
-        select(func.max(ConversationItem.id))
-        .join(Conversation, Conversation.id == ConversationItem.conversation_id)
-        .where(Conversation.workspace_id == workspace_id)
-    )
-    if (newest or 0) < learned.last_item_id:  # the database was emptied or rebuilt
+    # The newest item of any workspace: read from the primary key's edge, instant. Nothing new
+    # since the last request means nothing to read.
+    newest = session.scalar(select(func.max(ConversationItem.id))) or 0
+    if newest < learned.last_item_id:  # the database was emptied or rebuilt
         learned = _MEMORIES[workspace_id] = _Learned()
+    if newest == learned.last_item_id:
+        return learned.memory
     question = aliased(Post)
+    # Items first, by primary key range; then what they answer (one lookup each).
+    fresh = (
+        select(ConversationItem.id, ConversationItem.conversation_id, ConversationItem.post_id)
+        .where(ConversationItem.id > learned.last_item_id)
+        .order_by(ConversationItem.id)
+        .limit(limit)
+        .subquery()
+    )
     rows = session.execute(
-        select(ConversationItem.id, Conversation.id, Post.text, question.text, question.lang)
-        .join(Conversation, Conversation.id == ConversationItem.conversation_id)
-        .join(Post, Post.id == ConversationItem.post_id)
+        select(fresh.c.id, fresh.c.conversation_id, Post.text, question.text, question.lang)
+        .select_from(fresh)
+        .join(Conversation, Conversation.id == fresh.c.conversation_id)
+        .join(Post, Post.id == fresh.c.post_id)
+        .join(
+            ConversationItem,
+            and_(ConversationItem.id == fresh.c.id, ConversationItem.inbound.is_(False)),
+        )
         .join(
             question,
             and_(question.network == Post.network, question.external_id == Post.in_reply_to),
         )
-        .where(
-            Conversation.workspace_id == workspace_id,
-            ConversationItem.inbound.is_(False),
-            ConversationItem.id > learned.last_item_id,
-        )
-        .order_by(ConversationItem.id)
-        .limit(BATCH)
+        .where(Conversation.workspace_id == workspace_id)
+        .order_by(fresh.c.id)
     ).all()
-    for item_id, conversation_id, reply, inbound, lang in rows:
+    last_read = session.scalar(select(func.max(fresh.c.id)))
+    for _item_id, conversation_id, reply, inbound, lang in rows:
         learned.memory.add(inbound, reply, lang=lang, conversation=str(conversation_id))
-        learned.last_item_id = item_id
+    learned.last_item_id = max(learned.last_item_id, last_read or 0)
     return learned.memory
 
 
@@ -62,12 +78,44 @@ def suggest_replies(
     session: Session, conversation: Conversation, inbound: str, lang: str | None, k: int = 3
 ) -> list[Suggestion]:
     """The best distinct past answers to a message like `inbound` (not from this thread)."""
+    workspace_id = conversation.workspace_id
     with _LOCK:
-        memory = _refresh(session, conversation.workspace_id)
-        found = memory.suggest(inbound, k=k, lang=lang, exclude_conversation=str(conversation.id))
+        learned = _MEMORIES.setdefault(workspace_id, _Learned())
+        newest = session.scalar(select(func.max(ConversationItem.id))) or 0
+        if newest < learned.last_item_id:  # the database was emptied or rebuilt
+            learned = _MEMORIES[workspace_id] = _Learned()
+        backlog = newest - learned.last_item_id
+        if 0 < backlog <= INLINE and not learned.building:
+            _refresh(session, workspace_id)
+        elif backlog > INLINE and not learned.building:
+            learned.building = True
+            engine = session.get_bind()
+            threading.Thread(
+                target=_learn_in_background, args=(engine, workspace_id), daemon=True
+            ).start()
+        found = learned.memory.suggest(
+            inbound, k=k, lang=lang, exclude_conversation=str(conversation.id)
+        )
         if not found and lang is not None:
-            found = memory.suggest(inbound, k=k, exclude_conversation=str(conversation.id))
+            found = learned.memory.suggest(inbound, k=k, exclude_conversation=str(conversation.id))
         return found
+
+
+def _learn_in_background(engine: Any, workspace_id: int) -> None:
+    try:
+        while True:
+            with Session(bind=engine) as session, _LOCK:
+                learned = _MEMORIES.get(workspace_id)
+                if learned is None:
+                    return
+                before = learned.last_item_id
+                _refresh(session, workspace_id, limit=STEP)
+                if learned.last_item_id == before:
+                    return
+    finally:
+        with _LOCK:
+            if workspace_id in _MEMORIES:
+                _MEMORIES[workspace_id].building = False
 
 
 def forget_workspace(workspace_id: int) -> None:

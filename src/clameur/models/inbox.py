@@ -111,8 +111,18 @@ class Conversation(Base):
     __tablename__ = "conversations"
     __table_args__ = (
         UniqueConstraint("workspace_id", "network", "thread_key"),
-        Index("ix_conversations_inbox", "workspace_id", "status", "priority", "last_inbound_at"),
-        Index("ix_conversations_assignee", "assignee_id", "status"),
+        # The list and its counts read these in order: no sort and no row lookups.
+        Index("ix_conversations_inbox", "workspace_id", "status", "hidden", "priority", "id"),
+        Index(
+            "ix_conversations_queue",
+            "workspace_id",
+            "status",
+            "hidden",
+            "queue_id",
+            "priority",
+            "id",
+        ),
+        Index("ix_conversations_assignee", "workspace_id", "status", "hidden", "assignee_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -227,13 +227,22 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("conversations", schema=None) as batch_op:
-        batch_op.create_index("ix_conversations_assignee", ["assignee_id", "status"], unique=False)
+        batch_op.create_index(
+            "ix_conversations_assignee",
+            ["workspace_id", "status", "hidden", "assignee_id"],
+            unique=False,
+        )
         batch_op.create_index(
             batch_op.f("ix_conversations_customer_id"), ["customer_id"], unique=False
         )
         batch_op.create_index(
             "ix_conversations_inbox",
-            ["workspace_id", "status", "priority", "last_inbound_at"],
+            ["workspace_id", "status", "hidden", "priority", "id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_conversations_queue",
+            ["workspace_id", "status", "hidden", "queue_id", "priority", "id"],
             unique=False,
         )
 
@@ -510,6 +519,7 @@ def downgrade() -> None:
 
     op.drop_table("customer_identities")
     with op.batch_alter_table("conversations", schema=None) as batch_op:
+        batch_op.drop_index("ix_conversations_queue")
         batch_op.drop_index("ix_conversations_inbox")
         batch_op.drop_index(batch_op.f("ix_conversations_customer_id"))
         batch_op.drop_index("ix_conversations_assignee")
