@@ -38,6 +38,7 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
+from clameur.nlp.influence import compact_number, short_decimal
 from clameur.nlp.influence import influence as author_influence
 
 INTENT_POINTS = {"complaint": 40.0, "question": 25.0, "purchase_intent": 20.0, "praise": 5.0}
@@ -152,29 +153,14 @@ def explain(priority: Priority, locale: str = "en", limit: int = 3) -> str:
             count = values["count"]
             one = count <= 1 if lang == "fr" else count == 1
             phrase = words["follower" if one else "followers"]
-            phrases.append(phrase.format(count=_compact(count, lang)))
+            phrases.append(phrase.format(count=compact_number(count, lang)))
         elif code == "velocity":
-            phrases.append(words["velocity"].format(count=_decimal(values["per_hour"], lang)))
+            phrases.append(words["velocity"].format(count=short_decimal(values["per_hour"], lang)))
         elif code == "waiting":
             phrases.append(words["waiting"].format(duration=_duration(values["minutes"], lang)))
         elif code in words:
             phrases.append(words[code])
     return ", ".join(phrases)
-
-
-# Imported inside the helpers: Babel is only needed when a person reads the explanation.
-@lru_cache(maxsize=4096)
-def _compact(number: int, lang: str) -> str:
-    from babel.numbers import format_compact_decimal
-
-    return format_compact_decimal(number, locale=lang, fraction_digits=1)
-
-
-@lru_cache(maxsize=4096)
-def _decimal(number: float, lang: str) -> str:
-    from babel.numbers import format_decimal
-
-    return format_decimal(number, format="#,##0.#", locale=lang)
 
 
 @lru_cache(maxsize=4096)

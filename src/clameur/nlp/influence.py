@@ -90,7 +90,7 @@ class Influence:
         def count(number: int, noun: str) -> str:
             singular, plural = _NOUNS[lang][noun]
             one = number <= 1 if lang == "fr" else number == 1
-            shown = _compact(number, lang)
+            shown = compact_number(number, lang)
             return f"{shown} {singular if one else plural}"
 
         parts = []
@@ -104,7 +104,7 @@ class Influence:
                     parts.append(words["none"])
                     continue
                 # French puts a (narrow no-break) space before the percent sign.
-                rate = _percent(values["rate"] * 100, lang)
+                rate = short_decimal(values["rate"] * 100, lang)
                 rate += "\u202f%" if lang == "fr" else "%"
                 parts.append(
                     f"{words[values['level']]} ({count(values['interactions'], 'interaction')}, "
@@ -114,7 +114,7 @@ class Influence:
 
 
 @lru_cache(maxsize=4096)
-def _compact(number: int, lang: str) -> str:
+def compact_number(number: int, lang: str) -> str:
     """12.3K / 12,3 k; pages show many cards with the same counts, so each is formatted once."""
     # Imported here: Babel is only needed when a person reads the explanation.
     from babel.numbers import format_compact_decimal
@@ -123,7 +123,8 @@ def _compact(number: int, lang: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _percent(value: float, lang: str) -> str:
+def short_decimal(value: float, lang: str) -> str:
+    """1,234.5 / 1 234,5: one decimal at most."""
     from babel.numbers import format_decimal
 
     return format_decimal(value, format="#,##0.#", locale=lang)
