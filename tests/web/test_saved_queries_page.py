@@ -102,3 +102,15 @@ def test_the_sidebar_lists_the_saved_queries_by_name(agent, build, workspace):
     build.query(workspace, "Apple", "apple")
     page = agent.get("/listening").text
     assert page.index("Apple") < page.index("Zebra")
+
+
+def test_a_query_can_send_its_matches_to_the_inbox(agent, build, workspace):
+    response = agent.submit(
+        "/queries", {"name": "Shuttles", "query": "navette", "inbox": "on"}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    [saved] = build.all(SavedQuery)
+    assert saved.inbox is True
+    assert "checked" in agent.get(f"/queries/{saved.id}/edit").text.split('name="inbox"')[1][:40]
+    agent.submit(f"/queries/{saved.id}", {"name": "Shuttles", "query": "navette"})
+    assert build.load(SavedQuery, saved.id).inbox is False

@@ -96,8 +96,10 @@ def create_query(
     query: str,
     description: str = "",
     competitor_id: int | None = None,
+    inbox: bool = False,
 ) -> SavedQuery:
-    """Save a query (refused with its syntax error if malformed) and backfill its matches."""
+    """Save a query (refused with its syntax error if malformed) and backfill its matches.
+    With `inbox`, the posts it matches from then on also become inbox conversations."""
     parse(query)
     saved = SavedQuery(
         workspace_id=workspace_id,
@@ -105,6 +107,7 @@ def create_query(
         query=query.strip(),
         description=description.strip(),
         competitor_id=competitor_id,
+        inbox=inbox,
     )
     session.add(saved)
     session.flush()
@@ -120,6 +123,7 @@ def update_query(
     query: str,
     description: str = "",
     competitor_id: int | None = None,
+    inbox: bool | None = None,
 ) -> SavedQuery:
     """Edit a saved query; if its text changed, its matches are rebuilt."""
     saved = get_query(session, workspace_id, query_id)
@@ -127,6 +131,8 @@ def update_query(
     saved.name = _check_name(session, workspace_id, name, exclude=query_id)
     saved.description = description.strip()
     saved.competitor_id = competitor_id
+    if inbox is not None:
+        saved.inbox = inbox
     saved.updated_at = utcnow()
     if query.strip() != saved.query:
         saved.query = query.strip()

@@ -101,7 +101,7 @@ def new_query_page(
     request: Request, db: Db, user: Editor, workspace: CurrentWorkspace, q: str = ""
 ) -> Response:
     """The form for a new saved query (optionally prefilled from the listening page)."""
-    values = {"name": "", "query": q, "description": "", "competitor_id": ""}
+    values = {"name": "", "query": q, "description": "", "competitor_id": "", "inbox": False}
     return _form(request, db, workspace, query_id=None, values=values)
 
 
@@ -115,6 +115,7 @@ def create_query_form(
     query: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
     competitor_id: Annotated[str, Form()] = "",
+    inbox: Annotated[str, Form()] = "",
 ) -> Response:
     """Save a new query; a malformed one comes back with the parser's message."""
     values = {
@@ -122,6 +123,7 @@ def create_query_form(
         "query": query,
         "description": description,
         "competitor_id": competitor_id,
+        "inbox": bool(inbox),
     }
     try:
         create_query(
@@ -131,6 +133,7 @@ def create_query_form(
             query,
             description,
             check_competitor(workspace, _competitor(competitor_id)),
+            inbox=bool(inbox),
         )
     except ClameurError as error:
         db.rollback()
@@ -150,6 +153,7 @@ def edit_query_page(
         "query": saved.query,
         "description": saved.description,
         "competitor_id": str(saved.competitor_id or ""),
+        "inbox": saved.inbox,
     }
     return _form(request, db, workspace, query_id=query_id, values=values)
 
@@ -165,6 +169,7 @@ def update_query_form(
     query: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
     competitor_id: Annotated[str, Form()] = "",
+    inbox: Annotated[str, Form()] = "",
 ) -> Response:
     """Save the new version of a query; its matches are rebuilt if the text changed."""
     values = {
@@ -172,6 +177,7 @@ def update_query_form(
         "query": query,
         "description": description,
         "competitor_id": competitor_id,
+        "inbox": bool(inbox),
     }
     try:
         update_query(
@@ -182,6 +188,7 @@ def update_query_form(
             query,
             description,
             check_competitor(workspace, _competitor(competitor_id)),
+            inbox=bool(inbox),
         )
     except NotFound:
         raise
