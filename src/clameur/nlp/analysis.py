@@ -4,7 +4,7 @@ near-duplicates and author influence. Used by the ingest pipeline, `clameur anal
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +65,17 @@ STAGES: tuple[str, ...] = (
 )
 # What a deferred analysis runs at ingest time; `clameur reanalyze` adds the other stages.
 LANGUAGE_ONLY: tuple[str, ...] = (language.ENRICHER_NAME,)
+
+
+def _predict_some(
+    model: Callable[[list[str], list[str | None]], Sequence[Any]],
+    todo: list[int],
+    texts: list[str],
+    langs: list[str | None],
+) -> dict[int, Any]:
+    """A model's predictions for the posts at positions `todo` only, by position."""
+    found = model([texts[i] for i in todo], [langs[i] for i in todo])
+    return dict(zip(todo, found, strict=True))
 
 
 class Analyzer:
@@ -163,13 +174,7 @@ class Analyzer:
         predict: bool = True,
     ) -> None:
         todo = [i for i, post in enumerate(posts) if not post.sentiment] if predict else []
-        predicted = dict(
-            zip(
-                todo,
-                sentiment.predict_sentiment([texts[i] for i in todo], [langs[i] for i in todo]),
-                strict=True,
-            )
-        )
+        predicted = _predict_some(sentiment.predict_sentiment, todo, texts, langs)
         for i, (post, result) in enumerate(zip(posts, results, strict=True)):
             if post.sentiment:
                 result.sentiment = post.sentiment
@@ -197,13 +202,7 @@ class Analyzer:
         predict: bool = True,
     ) -> None:
         todo = [i for i, post in enumerate(posts) if not post.intents] if predict else []
-        predicted = dict(
-            zip(
-                todo,
-                intent.predict_intents([texts[i] for i in todo], [langs[i] for i in todo]),
-                strict=True,
-            )
-        )
+        predicted = _predict_some(intent.predict_intents, todo, texts, langs)
         for i, (post, result) in enumerate(zip(posts, results, strict=True)):
             if post.intents:
                 result.intents = list(post.intents)
