@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -20,6 +21,8 @@ from clameur.kit.time import utcnow
 from clameur.store.base import Base, BigId, Json, UTCDateTime
 
 STATUSES = ("open", "pending", "snoozed", "resolved")
+REPLY_IN_FLIGHT = ("awaiting_approval", "queued", "sending")
+IN_FLIGHT_SQL = "status IN ('awaiting_approval', 'queued', 'sending')"
 
 
 class Customer(Base):
@@ -64,6 +67,12 @@ class Queue(Base):
     slug: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # How new conversations of the queue find an agent: "manual", "round_robin" or "load".
+    assignment: Mapped[str] = mapped_column(String(16), default="manual", server_default="manual")
+    # Round-robin's cursor: the agent who got the queue's last conversation.
+    last_assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
 
 
 class SlaPolicy(Base):
@@ -95,6 +104,11 @@ class Rule(Base):
     # Query language (`intent:complaint OR sentiment:negative`); empty means every item.
     condition: Mapped[str] = mapped_column(Text, default="")
     min_followers: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    network: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Messages that mention or answer this account of the workspace.
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("network_accounts.id", ondelete="CASCADE"), nullable=True
+    )
     # "any", "open" (inside business hours) or "closed".
     hours: Mapped[str] = mapped_column(String(8), default="any")
     # {"queue": slug, "assign": user id, "tags": [...], "priority": level, "sla": policy id,
@@ -162,6 +176,8 @@ class Conversation(Base):
     first_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The latest due time whose breach a manager was told about (each breach is told once).
+    sla_notified_through: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -223,7 +239,17 @@ class Reply(Base):
     """A reply on its way to the network (the outbox): sent once, whatever happens."""
 
     __tablename__ = "replies"
-    __table_args__ = (Index("ix_replies_status", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_replies_status", "status", "next_attempt_at"),
+        # One reply in flight per conversation, enforced by the database itself.
+        Index(
+            "uq_replies_in_flight",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text(IN_FLIGHT_SQL),
+            postgresql_where=text(IN_FLIGHT_SQL),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
@@ -279,3 +305,25 @@ class Presence(Base):
     # "viewing" or "typing"
     state: Mapped[str] = mapped_column(String(8), default="viewing")
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Notification(Base):
+    """Something a person should know about (an SLA breach), shown under the bell until read."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        # The same event is told once to each person, however many runners notice it.
+        UniqueConstraint("user_id", "key"),
+        Index("ix_notifications_unread", "user_id", "workspace_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, Integer, String
+from sqlalchemy import Boolean, Enum, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clameur.kit.time import utcnow
@@ -35,6 +35,10 @@ class User(Base):
     )
     locale: Mapped[str | None] = mapped_column(String(8), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # An agent away gets no new conversations; those already theirs stay theirs.
+    away: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # How many open conversations the agent takes at most when a queue assigns by load.
+    inbox_capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property
