@@ -1,0 +1,1 @@
+"""E-reputation radar: mention series, anomaly detectors, their NAB evaluation."""
