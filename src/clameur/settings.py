@@ -42,6 +42,35 @@ class DemoSettings(BaseModel):
     seed: int = 2017
 
 
+class ConnectorSettings(BaseModel):
+    """The networks' connectors: the key that encrypts their tokens at rest."""
+
+    # Any long random string; the encryption key is derived from it. Changing it makes the
+    # stored connector settings unreadable unless the old value is kept in previous_keys.
+    secret_key: SecretStr = SecretStr("")
+    previous_keys: list[SecretStr] = Field(default_factory=list)
+    request_timeout: float = 30.0
+
+
+class RadarSettings(BaseModel):
+    """The radar: how often series are updated and scored, and how long 5-minute buckets stay."""
+
+    update_seconds: float = 15.0
+    keep_5min_days: int = 35
+
+
+class MailSettings(BaseModel):
+    """The SMTP server that sends alert e-mails (nothing is sent while `host` is empty)."""
+
+    host: str = ""
+    port: int = 587
+    username: str = ""
+    password: SecretStr = SecretStr("")
+    starttls: bool = True
+    sender: str = "clameur@localhost"
+    timeout: float = 20.0
+
+
 class Settings(BaseSettings):
     """The whole configuration of Clameur."""
 
@@ -57,6 +86,9 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
+    radar: RadarSettings = Field(default_factory=RadarSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
+    connectors: ConnectorSettings = Field(default_factory=ConnectorSettings)
 
     @property
     def database_url(self) -> str:
