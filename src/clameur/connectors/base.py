@@ -1,0 +1,454 @@
+"""What a network connector is: its capabilities, its settings, what it returns, how it fails.
+
+A connector is the client code for one network's documented API. It takes its configuration
+(a `ConnectorConfig`, decrypted by the caller), talks to the network, and returns normalised
+objects: `PostIn` for what it read, `Published` for what it wrote. It never touches the
+database: the runner stores the posts, then the checkpoint, in one transaction.
+
+Failures are one of three kinds, so the runner knows what to do without knowing the network:
+
+- `RetryableError`: try again at `retry_at` (the time a rate limit gave) or after `delay`;
+- `AuthError`: the token expired or was revoked; the account needs a person's attention, the
+  other accounts go on;
+- `PermanentError`: retrying will not help (a malformed answer, a deleted post); the message
+  says what happened and is shown to the team.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from abc import ABC
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+
+from clameur.kit.errors import ClameurError
+from clameur.kit.time import utcnow
+from clameur.pipeline.jobs import RetryableError as JobRetryableError
+from clameur.pipeline.schemas import PostIn
+
+if TYPE_CHECKING:
+    from clameur.models import Conversation, Post, Reply
+
+
+class Capability(StrEnum):
+    """What a connector can do on its network."""
+
+    listen = "listen"
+    conversations = "conversations"
+    reply = "reply"
+    publish = "publish"
+    webhooks = "webhooks"
+
+
+# --- Errors -------------------------------------------------------------------------------
+
+
+class ConnectorError(ClameurError):
+    """A network could not do what was asked."""
+
+    status_code = 502
+
+    def __init__(self, message: str, network: str = "") -> None:
+        super().__init__(message)
+        self.network = network
+
+
+class RetryableError(ConnectorError, JobRetryableError):
+    """Worth retrying later: a rate limit (at the time the network gave), an outage, a timeout.
+
+    `retry_at` is when to try again when the network said so; `delay` is the same in seconds
+    from when the error was raised (the job runner and the outbox read `delay`)."""
+
+    status_code = 503
+    DEFAULT_DELAY = 60.0
+
+    def __init__(
+        self,
+        message: str,
+        network: str = "",
+        retry_at: datetime | None = None,
+        delay: float | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        ConnectorError.__init__(self, message, network)
+        now = now or utcnow()
+        if retry_at is not None:
+            delay = max((retry_at - now).total_seconds(), 0.0)
+        elif delay is not None:
+            retry_at = now + timedelta(seconds=delay)
+        self.retry_at = retry_at
+        # Whether the network said when: a runner backs off exponentially when it did not.
+        self.requested_delay = delay
+        self.delay = delay if delay is not None else self.DEFAULT_DELAY
+
+
+class RateLimited(RetryableError):
+    """The network's rate limit is spent until `retry_at`."""
+
+    status_code = 429
+
+
+class AuthError(ConnectorError):
+    """The network refused the credentials (expired, revoked, missing scope): the account needs
+    to be connected again; nothing is retried until then."""
+
+    status_code = 401
+
+
+class PermanentError(ConnectorError):
+    """Retrying will not help; the message says what is wrong."""
+
+    status_code = 422
+
+
+class Unsupported(PermanentError):
+    """The connector cannot do this on its network."""
+
+    status_code = 400
+
+
+# --- Configuration and its form -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FormField:
+    """One input of a connector's settings form, derived from its configuration model."""
+
+    name: str
+    title: str
+    description: str
+    kind: str  # "text", "secret", "url", "lines", "number", "checkbox"
+    required: bool
+    default: Any = None
+
+    @property
+    def secret(self) -> bool:
+        """Whether the value is a secret: never shown back, kept when the form leaves it blank."""
+        return self.kind == "secret"
+
+
+def mask_secret(value: str) -> str:
+    """A secret as it may be shown: its last four characters when it is long enough to keep
+    the rest hidden, otherwise nothing of it."""
+    if not value:
+        return ""
+    if len(value) >= 16:
+        return "••••" + value[-4:]
+    return "••••"
+
+
+def _field_kind(annotation: Any, name: str) -> str:
+    args = get_args(annotation)
+    if annotation is SecretStr or SecretStr in args:
+        return "secret"
+    if annotation is bool:
+        return "checkbox"
+    if annotation in (int, float):
+        return "number"
+    if get_origin(annotation) is list or any(get_origin(arg) is list for arg in args):
+        return "lines"
+    if name.endswith("url"):
+        return "url"
+    return "text"
+
+
+class ConnectorConfig(BaseModel):
+    """A connector's settings: what the user enters to connect an account, plus what the
+    connection flow stores (tokens). Secrets are `SecretStr`, so they never print.
+
+    The same model describes the settings form (`form_fields`): each field's `title` and
+    `description`, which ones are secret; `requirements` says in plain words what the user must
+    obtain from the network first. Fields marked `json_schema_extra={"form": False}` are filled
+    by a connection flow, not typed by the user."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    requirements: ClassVar[str] = ""
+
+    @classmethod
+    def form_fields(cls) -> list[FormField]:
+        """The settings form's inputs, in declaration order."""
+        fields = []
+        for name, info in cls.model_fields.items():
+            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            if extra.get("form") is False:
+                continue
+            default = None if info.is_required() else info.get_default(call_default_factory=True)
+            if isinstance(default, SecretStr):
+                default = None
+            fields.append(
+                FormField(
+                    name=name,
+                    title=info.title or name.replace("_", " ").capitalize(),
+                    description=info.description or "",
+                    kind=_field_kind(info.annotation, name),
+                    required=info.is_required(),
+                    default=default,
+                )
+            )
+        return fields
+
+    @classmethod
+    def secret_names(cls) -> list[str]:
+        """The fields holding secrets, form or not."""
+        return [
+            name
+            for name, info in cls.model_fields.items()
+            if _field_kind(info.annotation, name) == "secret"
+        ]
+
+    @classmethod
+    def from_form(
+        cls: type[ConfigT], form: Mapping[str, Any], previous: ConfigT | None = None
+    ) -> ConfigT:
+        """Build the settings from a submitted form. A secret left blank keeps its previous
+        value (secrets are never shown back, so a blank means "unchanged"); fields the form does
+        not show keep theirs; "lines" fields take one value a line."""
+        data: dict[str, Any] = previous.secret_dump() if previous is not None else {}
+        for spec in cls.form_fields():
+            if spec.name not in form:
+                if spec.kind == "checkbox":
+                    data[spec.name] = False
+                continue
+            value = form[spec.name]
+            if spec.secret and (value is None or str(value).strip() == ""):
+                continue
+            if spec.kind == "lines" and isinstance(value, str):
+                value = [line.strip() for line in value.splitlines() if line.strip()]
+            data[spec.name] = value
+        try:
+            return cls.model_validate(data)
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in item['loc']) or 'settings'}: {item['msg']}"
+                for item in error.errors()
+            )
+            raise PermanentError(f"These settings are not valid: {problems}.") from None
+
+    def secret_dump(self) -> dict[str, Any]:
+        """Every value in clear, secrets included: only for encrypting it (see `secrets`)."""
+        data = self.model_dump(mode="json")
+        for name in self.secret_names():
+            value = getattr(self, name)
+            data[name] = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return data
+
+    def masked(self) -> dict[str, Any]:
+        """The settings as they may be shown: secrets masked, the rest as is."""
+        data = self.model_dump(mode="json")
+        for name in self.secret_names():
+            value = getattr(self, name)
+            data[name] = mask_secret(value.get_secret_value()) if value is not None else ""
+        return data
+
+
+ConfigT = TypeVar("ConfigT", bound=ConnectorConfig)
+
+
+# --- What connectors return ---------------------------------------------------------------
+
+# An opaque, JSON-serialisable cursor for one listen source (since ids, cursors, ETags); the
+# runner stores it after the batch it came with is committed and hands it back next time.
+Checkpoint = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ListenSource:
+    """One thing an account listens to: a hashtag, a search, its mentions, a feed."""
+
+    kind: str
+    value: str = ""
+
+    @property
+    def key(self) -> str:
+        """A stable name for the source, under which its checkpoint is stored."""
+        return f"{self.kind}:{self.value}" if self.value else self.kind
+
+    @classmethod
+    def parse(cls, key: str) -> ListenSource:
+        """The source named by `key`."""
+        kind, _, value = key.partition(":")
+        return cls(kind, value)
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """One batch read from a source: the posts (oldest first), the checkpoint to store once
+    they are committed, and whether more is waiting right now (call again at once)."""
+
+    posts: list[PostIn]
+    checkpoint: Checkpoint
+    more: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingPost:
+    """A post to write on the network: a reply when `in_reply_to` names a post (the network's
+    id, as in `PostIn.id`). The same `idempotency_key` never publishes twice."""
+
+    text: str
+    idempotency_key: str
+    in_reply_to: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """What the network made of a reply or a publication."""
+
+    external_id: str
+    url: str | None = None
+    # True when the key had already been used: nothing new was published.
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AccountIdentity:
+    """Who the credentials belong to, as the network says."""
+
+    handle: str
+    display_name: str = ""
+    external_id: str | None = None
+    url: str | None = None
+
+
+# --- The connector ------------------------------------------------------------------------
+
+
+class Connector(ABC, Generic[ConfigT]):
+    """The base of every connector. Subclasses set the class attributes, take their config in
+    `__init__`, and implement the methods of the capabilities they declare; the others say
+    plainly that the network cannot do it."""
+
+    network: ClassVar[str]
+    title: ClassVar[str]
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    config_model: ClassVar[type[ConnectorConfig]]
+    # What the network does not let Clameur see, in the user's words (shown on the health view).
+    limitations: ClassVar[str] = ""
+
+    def __init__(self, config: ConfigT) -> None:
+        self.config = config
+        self._config_changed = False
+
+    def can(self, capability: Capability) -> bool:
+        """Whether this connector can do `capability`."""
+        return capability in self.capabilities
+
+    def updated_config(self) -> ConfigT | None:
+        """The config when the connector changed it (a refreshed token or session): store it
+        again, encrypted. None when nothing changed."""
+        return self.config if self._config_changed else None
+
+    def _unsupported(self, what: str) -> Unsupported:
+        return Unsupported(f"{self.title} connector cannot {what}.", self.network)
+
+    def check(self) -> AccountIdentity:
+        """Verify the credentials; who they belong to."""
+        raise self._unsupported("verify an account")
+
+    def sources(self) -> list[ListenSource]:
+        """What this account listens to, from its settings."""
+        return []
+
+    def listen(
+        self, source: ListenSource, checkpoint: Checkpoint | None, limit: int = 100
+    ) -> FetchResult:
+        """The posts of `source` after `checkpoint` (None: start from now), oldest first."""
+        raise self._unsupported("listen")
+
+    def conversation(self, post_id: str) -> list[PostIn]:
+        """The thread around a post: its ancestors, itself, its replies, in order."""
+        raise self._unsupported("fetch conversations")
+
+    def reply(self, post: OutgoingPost) -> Published:
+        """Answer `post.in_reply_to`; once per idempotency key."""
+        raise self._unsupported("reply")
+
+    def publish(self, post: OutgoingPost) -> Published:
+        """Publish a new post from the account; once per idempotency key."""
+        raise self._unsupported("publish")
+
+    def close(self) -> None:
+        """Release network resources."""
+
+
+class OutboxSender:
+    """The inbox outbox's reply sender (`clameur.inbox.outbox.ReplySender`) for one network,
+    backed by the connector of the conversation's workspace account."""
+
+    def __init__(self, connector_for_workspace: Callable[[int], Connector[Any]]) -> None:
+        self.connector_for_workspace = connector_for_workspace
+
+    def send_reply(
+        self, reply: Reply, conversation: Conversation, in_reply_to_post: Post | None
+    ) -> str:
+        """Send the reply through the network; the network's id of the published post."""
+        if in_reply_to_post is None:
+            raise PermanentError("There is no message to answer in this conversation.")
+        connector = self.connector_for_workspace(conversation.workspace_id)
+        published = connector.reply(
+            OutgoingPost(
+                text=reply.body,
+                idempotency_key=reply.idempotency_key,
+                in_reply_to=in_reply_to_post.external_id,
+                created_at=reply.created_at,
+            )
+        )
+        return published.external_id
+
+
+# --- Helpers for normalising payloads ------------------------------------------------------
+
+_BREAKS = re.compile(r"<\s*(br|/p|/div|/li|/h\d)\s*/?\s*>", re.IGNORECASE)
+_TAGS = re.compile(r"<[^>]+>")
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+def html_to_text(markup: str) -> str:
+    """Plain text from the HTML that networks and feeds send (paragraphs become lines)."""
+    text = _BREAKS.sub("\n", markup)
+    text = _TAGS.sub("", text)
+    text = html.unescape(text)
+    text = _SPACES.sub(" ", text)
+    lines = [line.strip() for line in text.split("\n")]
+    return _BLANK_LINES.sub("\n", "\n".join(lines)).strip()
+
+
+def as_utc(value: datetime) -> datetime:
+    """`value` as an aware UTC datetime (naive ones are taken as UTC)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def payload_error(network: str, what: str, problem: str) -> PermanentError:
+    """A malformed answer from the network, naming what was wrong with it."""
+    return PermanentError(
+        f"{network} sent a malformed {what}: {problem}. This is not retried; if it keeps "
+        "happening the network changed its API and the connector needs an update.",
+        network,
+    )
+
+
+@dataclass(slots=True)
+class SeenIds:
+    """A bounded memory of ids already returned near a checkpoint's boundary, oldest dropped."""
+
+    ids: list[str] = field(default_factory=list)
+    limit: int = 500
+
+    def __contains__(self, value: object) -> bool:
+        return value in set(self.ids)
+
+    def add(self, value: str) -> None:
+        """Remember `value`."""
+        if value not in self.ids:
+            self.ids.append(value)
+        if len(self.ids) > self.limit:
+            del self.ids[: len(self.ids) - self.limit]
