@@ -75,7 +75,9 @@ def _server_skew(headers: Mapping[str, str], now: datetime) -> timedelta:
         server_now = parsedate_to_datetime(date).astimezone(UTC)
     except (TypeError, ValueError, IndexError):
         return timedelta(0)
-    return server_now - now
+    skew = server_now - now
+    # The Date header has one-second resolution: a smaller difference is no skew.
+    return skew if abs(skew) > timedelta(seconds=2) else timedelta(0)
 
 
 def retry_at_from_headers(

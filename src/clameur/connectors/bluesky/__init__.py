@@ -1,0 +1,5 @@
+"""Bluesky: the connector, signed in with an app password."""
+
+from clameur.connectors.bluesky.connector import BlueskyConfig, BlueskyConnector
+
+__all__ = ["BlueskyConfig", "BlueskyConnector"]
