@@ -28,6 +28,13 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from clameur.inbox.compose import (
+    LENGTH_LIMITS,
+    brand_account,
+    check_body,
+    fill_reply_template,
+    insert_in_flight,
+)
 from clameur.inbox.routing import audit
 from clameur.kit.errors import ClameurError, Conflict, Forbidden
 from clameur.kit.time import utcnow
@@ -35,12 +42,12 @@ from clameur.listening.service import load_query_index
 from clameur.models import (
     Conversation,
     ConversationItem,
-    NetworkAccount,
     Post,
     Reply,
     Role,
     User,
 )
+from clameur.models.inbox import REPLY_IN_FLIGHT
 from clameur.pipeline.jobs import RetryableError
 from clameur.pipeline.schemas import AuthorIn, PostIn
 from clameur.pipeline.stages import run_batch
@@ -48,20 +55,9 @@ from clameur.store.engine import unit_of_work
 
 log = logging.getLogger(__name__)
 
-# Characters a reply may have on each network (X counts links and some scripts differently;
-# Clameur counts characters, which is never more permissive than the network for plain text).
-LENGTH_LIMITS: dict[str, int] = {
-    "x": 280,
-    "bluesky": 300,
-    "mastodon": 500,
-    "instagram": 2200,
-    "facebook": 8000,
-    "linkedin": 1250,
-    "reddit": 10000,
-    "youtube": 10000,
-    "demo": 500,
-}
-IN_FLIGHT = ("awaiting_approval", "queued", "sending")
+__all__ = ["LENGTH_LIMITS", "check_body", "fill_reply_template"]  # re-exported for callers
+
+IN_FLIGHT = REPLY_IN_FLIGHT  # the database allows one such reply per conversation
 # A reply `sending` for longer than this was left by a runner that died mid-send.
 STUCK_AFTER = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
@@ -127,39 +123,20 @@ def _display(user: User | None) -> str:
     return user.name if user is not None else "someone"
 
 
-def check_body(network: str, body: str) -> str:
-    """The reply's text, stripped, if the network accepts it; else a ClameurError."""
-    text = body.strip()
-    if not text:
-        raise ClameurError("The reply is empty.")
-    limit = LENGTH_LIMITS.get(network)
-    if limit is None:
-        raise ClameurError(f"Clameur cannot reply on {network}.")
-    if len(text) > limit:
-        raise ClameurError(
-            f"The reply is {len(text)} characters long; {network} allows {limit} at most."
-        )
-    return text
-
-
-def _brand_account(session: Session, workspace_id: int, network: str) -> NetworkAccount | None:
-    return session.scalars(
-        select(NetworkAccount)
-        .where(NetworkAccount.workspace_id == workspace_id, NetworkAccount.network == network)
-        .order_by(NetworkAccount.id)
-        .limit(1)
-    ).first()
-
-
 def _check_collisions(
-    session: Session, conversation: Conversation, seen_item_id: int | None
+    session: Session,
+    conversation: Conversation,
+    seen_item_id: int | None,
+    held: Reply | None = None,
 ) -> None:
-    in_flight = session.scalars(
-        select(Reply)
-        .where(Reply.conversation_id == conversation.id, Reply.status.in_(IN_FLIGHT))
-        .order_by(Reply.id)
-        .limit(1)
-    ).first()
+    """Refuse (ReplyCollision) when another reply is in flight or the team answered after the
+    item the composer showed; for a `held` reply being approved, after it was written."""
+    in_flight_query = select(Reply).where(
+        Reply.conversation_id == conversation.id, Reply.status.in_(IN_FLIGHT)
+    )
+    if held is not None:
+        in_flight_query = in_flight_query.where(Reply.id != held.id)
+    in_flight = session.scalars(in_flight_query.order_by(Reply.id).limit(1)).first()
     if in_flight is not None:
         author = session.get(User, in_flight.user_id) if in_flight.user_id else None
         waiting = " (waiting for approval)" if in_flight.status == "awaiting_approval" else ""
@@ -176,14 +153,21 @@ def _check_collisions(
         if seen is None or seen.conversation_id != conversation.id:
             raise ClameurError("The message you answer is not in this conversation.")
         seen_at = seen.created_at
+    answers = select(Post).join(ConversationItem, ConversationItem.post_id == Post.id)
+    if held is not None:
+        seen_at = held.created_at
+        answers = answers.where(ConversationItem.created_at > held.created_at)
+        if held.external_id is not None:
+            answers = answers.where(Post.external_id != held.external_id)
+    else:
+        answers = answers.where(
+            ConversationItem.id > (seen_item_id if seen_item_id is not None else 0)
+        )
     newer = (
         session.execute(
-            select(Post)
-            .join(ConversationItem, ConversationItem.post_id == Post.id)
-            .where(
+            answers.where(
                 ConversationItem.conversation_id == conversation.id,
                 ConversationItem.inbound.is_(False),
-                ConversationItem.id > (seen_item_id if seen_item_id is not None else 0),
             )
             .order_by(ConversationItem.id.desc())
             .limit(1)
@@ -224,6 +208,8 @@ def _check_collisions(
     )
     if seen_at is not None:
         sent_query = sent_query.where(Reply.sent_at > seen_at)
+    if held is not None:
+        sent_query = sent_query.where(Reply.id != held.id)
     sent = session.scalars(sent_query.order_by(Reply.sent_at.desc()).limit(1)).first()
     if sent is not None:
         author = session.get(User, sent.user_id) if sent.user_id else None
@@ -251,7 +237,7 @@ def queue_reply(
     if user.role == Role.viewer:
         raise Forbidden("Viewers cannot reply.")
     text = check_body(conversation.network, body)
-    if _brand_account(session, conversation.workspace_id, conversation.network) is None:
+    if brand_account(session, conversation.workspace_id, conversation.network) is None:
         raise ClameurError(f"The workspace has no {conversation.network} account to reply from.")
     if session.get_bind().dialect.name == "postgresql":
         # Two composers sending at once queue one after the other, so the second sees the first.
@@ -281,8 +267,11 @@ def queue_reply(
         attempts=0,
         created_at=utcnow(),
     )
-    session.add(reply)
-    session.flush()
+    if not insert_in_flight(session, reply):
+        # A colleague's reply got in between the check and the insert: the database's
+        # one-in-flight index refused this one; say whose it is.
+        _check_collisions(session, conversation, seen_item_id)
+        raise Conflict("Someone else is already replying to this conversation.")
     audit(
         session,
         conversation.workspace_id,
@@ -295,14 +284,17 @@ def queue_reply(
 
 
 def approve_reply(session: Session, reply: Reply, manager: User, body: str | None = None) -> Reply:
-    """A manager (or admin) lets a held reply go, possibly after editing it."""
+    """A manager (or admin) lets a held reply go, possibly after editing it; refused
+    (ReplyCollision, with what was sent) when someone answered since the reply was written."""
     if manager.role not in (Role.manager, Role.admin):
         raise Forbidden("Only a manager can approve a reply.")
     if reply.status != "awaiting_approval":
         raise Conflict(f"This reply is not waiting for approval (it is {reply.status}).")
+    conversation = session.get(Conversation, reply.conversation_id)
+    if conversation is not None:
+        _check_collisions(session, conversation, None, held=reply)
     edited = False
     if body is not None:
-        conversation = session.get(Conversation, reply.conversation_id)
         network = conversation.network if conversation is not None else ""
         text = check_body(network, body)
         edited = text != reply.body
@@ -449,7 +441,7 @@ def _record_sent(
         reply.error, reply.next_attempt_at = None, None
         session.flush()
         parent = session.get(Post, reply.in_reply_to_post_id) if reply.in_reply_to_post_id else None
-        account = _brand_account(session, reply.workspace_id, conversation.network)
+        account = brand_account(session, reply.workspace_id, conversation.network)
         published = PostIn(
             id=external_id,
             network=conversation.network,

@@ -36,7 +36,8 @@ from clameur.models import (
 _MENTION = re.compile(r"@([\w.\-@]+)", re.UNICODE)
 
 
-def _folded_handle(handle: str) -> str:
+def folded_handle(handle: str) -> str:
+    """A handle as the inbox compares them: no leading @, case and accents folded."""
     return fold(handle.lstrip("@")).strip(".")
 
 
@@ -52,14 +53,14 @@ class InboxScope:
         return not self.accounts and not self.inbox_queries
 
     def is_brand(self, network: str, handle: str | None) -> bool:
-        return bool(handle) and _folded_handle(handle or "") in self.accounts.get(network, set())
+        return bool(handle) and folded_handle(handle or "") in self.accounts.get(network, set())
 
     def mentions_brand(self, network: str, text: str) -> bool:
         handles = self.accounts.get(network)
         if not handles or "@" not in text:
             return False
         for found in _MENTION.findall(text):
-            folded = _folded_handle(found)
+            folded = folded_handle(found)
             # "@brand@instance" (Mastodon) and "@brand" both name the account.
             if folded in handles or folded.split("@", 1)[0] in handles:
                 return True
@@ -74,7 +75,7 @@ def load_scope(session: Session, workspace_id: int) -> InboxScope:
             NetworkAccount.workspace_id == workspace_id
         )
     ):
-        folded = _folded_handle(handle)
+        folded = folded_handle(handle)
         scope.accounts.setdefault(network, set()).update({folded, folded.split("@", 1)[0]})
     scope.inbox_queries = set(
         session.scalars(

@@ -3,7 +3,8 @@ its service-level due times.
 
 Rules run, in order, on each new customer message of a conversation that is open (a new one, or
 one the message reopened). A rule's condition is a query (`intent:complaint OR sentiment:negative`,
-`author:@vip`, `lang:en`), plus optional conditions on followers and business hours; its actions
+`author:@vip`, `lang:en`), plus optional conditions on followers, network, the workspace's account
+the message mentions or answers, and business hours; its actions
 route to a queue or an agent, tag, set the priority, apply a service-level policy, hide, mark as
 spam, require approval for replies, or acknowledge with a saved reply. "Stop here" ends the list.
 A rule can be tried on the last items before it is saved: `try_rule` says what it would have done.
@@ -19,14 +20,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from clameur.inbox.assignment import auto_assign
 from clameur.inbox.calendar import BusinessCalendar
+from clameur.inbox.compose import queue_acknowledgement
 from clameur.inbox.priority import score_priority
-from clameur.inbox.routing import audit
+from clameur.inbox.routing import InboxScope, audit, folded_handle
 from clameur.kit.errors import ClameurError
 from clameur.kit.time import utcnow
 from clameur.models import (
+    Author,
     Conversation,
     ConversationItem,
+    NetworkAccount,
     Post,
     Queue,
     Rule,
@@ -66,10 +71,18 @@ ACTION_KEYS = frozenset(
 HOURS = ("any", "open", "closed")
 LEVELS = ("urgent", "high", "normal", "low")
 _LEVEL_SCORE = {"urgent": 90, "high": 65, "normal": 40, "low": 10}
+# Messages older than this when they reach the inbox (an import of history) get no automatic
+# acknowledgement: thanking someone days later helps nobody.
+ACKNOWLEDGE_WITHIN = timedelta(hours=24)
 
 
 class RuleError(ClameurError):
-    """A rule that cannot be saved as written."""
+    """A rule that cannot be saved as written; `syntax` is the condition's syntax error (with
+    its position), if that is the problem."""
+
+    def __init__(self, message: str, syntax: QuerySyntaxError | None = None) -> None:
+        super().__init__(message)
+        self.syntax = syntax
 
 
 def ensure_inbox_defaults(session: Session, workspace_id: int) -> None:
@@ -110,7 +123,7 @@ def check_rule(condition: str, hours: str, actions: dict[str, Any]) -> Query | N
     try:
         return parse(condition)
     except QuerySyntaxError as error:  # it names the position
-        raise RuleError(str(error)) from None
+        raise RuleError(str(error), error) from None
 
 
 @dataclass(slots=True)
@@ -129,6 +142,9 @@ class Triage:
     queues: dict[str, int]
     default_policy: SlaPolicy | None
     policies: dict[int, SlaPolicy]
+    # The workspace's accounts, for rules on the account a message mentions or answers.
+    accounts: dict[int, tuple[str, str]] = field(default_factory=dict)
+    queue_rows: dict[int, Queue] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session, workspace_id: int) -> Triage:
@@ -138,10 +154,17 @@ class Triage:
             .order_by(Rule.position, Rule.id)
         ).all()
         compiled = [(rule, check_rule(rule.condition, rule.hours, rule.actions)) for rule in rules]
-        queues = {
-            slug: queue_id
-            for slug, queue_id in session.execute(
-                select(Queue.slug, Queue.id).where(Queue.workspace_id == workspace_id)
+        queue_rows = {
+            queue.id: queue
+            for queue in session.scalars(select(Queue).where(Queue.workspace_id == workspace_id))
+        }
+        queues = {queue.slug: queue.id for queue in queue_rows.values()}
+        accounts = {
+            account_id: (network, folded_handle(handle))
+            for account_id, network, handle in session.execute(
+                select(NetworkAccount.id, NetworkAccount.network, NetworkAccount.handle).where(
+                    NetworkAccount.workspace_id == workspace_id
+                )
             )
         }
         policies = {
@@ -151,12 +174,32 @@ class Triage:
             )
         }
         default = min(policies.values(), key=lambda policy: policy.id) if policies else None
-        return cls(compiled, queues, default, policies)
+        return cls(compiled, queues, default, policies, accounts, queue_rows)
+
+    def needs_parent(self, rules: Sequence[tuple[Rule, Query | None]] | None = None) -> bool:
+        """Whether a rule looks at the account a message answers (a look-up per message)."""
+        return any(rule.account_id for rule, _query in (self.rules if rules is None else rules))
+
+    def concerns(self, account_id: int, post: Post, answered: str | None) -> bool:
+        """Whether the message mentions the account, or answers one of its posts."""
+        if account_id not in self.accounts:
+            return False
+        network, handle = self.accounts[account_id]
+        if post.network != network:
+            return False
+        if answered is not None and folded_handle(answered) == handle:
+            return True
+        scope = InboxScope(accounts={network: {handle, handle.split("@", 1)[0]}})
+        return scope.mentions_brand(network, post.text)
 
     def decide(
-        self, post: Post, rules: Sequence[tuple[Rule, Query | None]] | None = None
+        self,
+        post: Post,
+        rules: Sequence[tuple[Rule, Query | None]] | None = None,
+        answered: str | None = None,
     ) -> Outcome:
-        """The actions the rules take for this message (no change made)."""
+        """The actions the rules take for this message (no change made); `answered` is the
+        handle of the author of the post it answers, when a rule needs it."""
         outcome = Outcome()
         doc = PostDoc.from_fields(
             post.text,
@@ -171,6 +214,10 @@ class Triage:
             if query is not None and not query.matches(doc):
                 continue
             if rule.min_followers is not None and followers < rule.min_followers:
+                continue
+            if rule.network and post.network != rule.network:
+                continue
+            if rule.account_id is not None and not self.concerns(rule.account_id, post, answered):
                 continue
             if rule.hours != "any":
                 is_open = self.calendar_for_policy(None).is_open(post.created_at)
@@ -197,7 +244,8 @@ class Triage:
 
     def apply(self, session: Session, conversation: Conversation, post: Post) -> Outcome:
         """Run the rules for a new customer message and set priority and due times."""
-        outcome = self.decide(post)
+        answered = answered_handles(session, [post]).get(post.id) if self.needs_parent() else None
+        outcome = self.decide(post, answered=answered)
         actions = outcome.actions
         changes: dict[str, Any] = {}
         if "queue" in actions and actions["queue"] in self.queues:
@@ -232,6 +280,16 @@ class Triage:
             )
         refresh_priority(session, conversation, post, forced=actions.get("priority"))
         refresh_due_times(conversation, self.calendar_for_policy(conversation.sla_policy_id), self)
+        if not (conversation.spam or conversation.hidden):
+            queue = self.queue_rows.get(conversation.queue_id or -1)
+            if queue is not None and conversation.assignee_id is None:
+                auto_assign(session, conversation, queue)
+            if (
+                actions.get("acknowledge")
+                and conversation.first_response_at is None
+                and post.created_at >= utcnow() - ACKNOWLEDGE_WITHIN
+            ):
+                queue_acknowledgement(session, conversation, int(actions["acknowledge"]))
         return outcome
 
 
@@ -286,6 +344,83 @@ def refresh_due_times(
         )
 
 
+def answered_handles(session: Session, posts: Sequence[Post]) -> dict[int, str]:
+    """For each post that answers another, the handle of the author it answers (by post id)."""
+    parents = {(post.network, post.in_reply_to) for post in posts if post.in_reply_to}
+    if not parents:
+        return {}
+    handles: dict[tuple[str, str], str] = {}
+    for network, external_id, handle in session.execute(
+        select(Post.network, Post.external_id, Author.handle)
+        .join(Author, Author.id == Post.author_id)
+        .where(Post.external_id.in_([external_id for _network, external_id in parents]))
+    ):
+        handles[(network, external_id)] = handle
+    return {
+        post.id: handles[(post.network, post.in_reply_to)]
+        for post in posts
+        if post.in_reply_to and (post.network, post.in_reply_to) in handles
+    }
+
+
+@dataclass(slots=True)
+class TrialHit:
+    """A message the rule being tried would have acted on, and what it would have done."""
+
+    conversation_id: int
+    post: Post
+    outcome: Outcome
+
+
+@dataclass(slots=True)
+class Trial:
+    """What a rule would have done on the last messages: how many were tried, which matched."""
+
+    tried: int
+    hits: list[TrialHit]
+
+
+def trial(
+    session: Session,
+    workspace_id: int,
+    condition: str,
+    actions: dict[str, Any],
+    hours: str = "any",
+    min_followers: int | None = None,
+    network: str | None = None,
+    account_id: int | None = None,
+    last: int = 1000,
+) -> Trial:
+    """Run a rule (not saved yet) on the last `last` customer messages, changing nothing."""
+    query = check_rule(condition, hours, actions)
+    rule = Rule(
+        name="(trial)",
+        condition=condition,
+        hours=hours,
+        min_followers=min_followers,
+        network=network or None,
+        account_id=account_id,
+        actions=actions,
+        stop=True,
+    )
+    triage = Triage.load(session, workspace_id)
+    rows = session.execute(
+        select(ConversationItem.conversation_id, Post)
+        .join(Post, Post.id == ConversationItem.post_id)
+        .join(Conversation, Conversation.id == ConversationItem.conversation_id)
+        .where(Conversation.workspace_id == workspace_id, ConversationItem.inbound.is_(True))
+        .order_by(ConversationItem.created_at.desc(), ConversationItem.id.desc())
+        .limit(last)
+    ).all()
+    answered = answered_handles(session, [post for _id, post in rows]) if account_id else {}
+    hits = []
+    for conversation_id, post in rows:
+        outcome = triage.decide(post, rules=[(rule, query)], answered=answered.get(post.id))
+        if outcome.rules:
+            hits.append(TrialHit(conversation_id, post, outcome))
+    return Trial(len(rows), hits)
+
+
 def try_rule(
     session: Session,
     workspace_id: int,
@@ -296,30 +431,8 @@ def try_rule(
     last: int = 1000,
 ) -> list[tuple[int, Outcome]]:
     """What a rule (not saved yet) would have done on the last `last` customer messages."""
-    query = check_rule(condition, hours, actions)
-    rule = Rule(
-        name="(trial)",
-        condition=condition,
-        hours=hours,
-        min_followers=min_followers,
-        actions=actions,
-        stop=True,
-    )
-    triage = Triage.load(session, workspace_id)
-    rows = session.execute(
-        select(ConversationItem.conversation_id, Post)
-        .join(Post, Post.id == ConversationItem.post_id)
-        .join(Conversation, Conversation.id == ConversationItem.conversation_id)
-        .where(Conversation.workspace_id == workspace_id, ConversationItem.inbound.is_(True))
-        .order_by(ConversationItem.created_at.desc())
-        .limit(last)
-    )
-    out = []
-    for conversation_id, post in rows:
-        outcome = triage.decide(post, rules=[(rule, query)])
-        if outcome.rules:
-            out.append((conversation_id, outcome))
-    return out
+    tried = trial(session, workspace_id, condition, actions, hours, min_followers, last=last)
+    return [(hit.conversation_id, hit.outcome) for hit in tried.hits]
 
 
 def agents_by_load(session: Session, workspace_id: int) -> list[tuple[int, int]]:

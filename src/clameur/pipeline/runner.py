@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from clameur.inbox.outbox import ReplySender, deliver_due
+from clameur.inbox.sla import notify_breaches
 from clameur.kit.time import utcnow
 from clameur.listening.service import (
     BACKFILL_JOB,
@@ -163,10 +165,14 @@ class Runner:
         self.name = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 10000}"
         self.stop_event = threading.Event()
         self.on_batch: Callable[[BatchResult], None] | None = None
+        # Service-level breaches are looked for at most this often (monotonic seconds).
+        self.sla_every = 30.0
+        self.next_sla_check = 0.0
 
     def run_once(self) -> bool:
         """Do one unit of work; False when there was nothing to do."""
         delivered = self.deliver_replies()
+        self.check_service_levels()
         result = process_inbound(self.factory, self.cache, self.batch_size)
         if result is not None:
             if self.on_batch:
@@ -184,6 +190,17 @@ class Runner:
         except Exception:  # noqa: BLE001 - a failing network must not stop ingestion
             log.exception("reply delivery failed")
             return False
+
+    def check_service_levels(self) -> None:
+        """Tell the managers about new SLA breaches (every `sla_every` seconds at most)."""
+        if time.monotonic() < self.next_sla_check:
+            return
+        self.next_sla_check = time.monotonic() + self.sla_every
+        try:
+            with unit_of_work(self.factory) as session:
+                notify_breaches(session)
+        except Exception:  # noqa: BLE001 - a failing check must not stop ingestion
+            log.exception("service-level check failed")
 
     def drain(self) -> None:
         """Work until both queues are empty."""
