@@ -3,8 +3,9 @@
 One `SeriesDetector` per series; `update()` takes the next bucket and returns a `Reading`: the
 anomaly score in [0, 1], the expected count and a band (low, high). It is causal (a reading
 depends only on the buckets before and at its timestamp) and costs O(1) per bucket in plain
-Python; its whole state is ~130 float32 values, dumped with `dump_state()` and restored with
-`load()`, so that the app keeps one state per series in its database and resumes exactly.
+Python; its whole state is 93 float32 values and a 28-byte header (400 bytes), dumped with
+`dump_state()` and restored with `load()`, so that the app keeps one state per series in its
+database and resumes exactly.
 
 The model, in log(1 + count) space:
 
