@@ -57,6 +57,7 @@ eval: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.intent
 	$(BIN)/python -m bench.hostility
 	$(BIN)/python -m bench.duplicates
+	$(BIN)/python -m bench.radar
 	$(CLAMEUR) models evaluate
 
 clean:
