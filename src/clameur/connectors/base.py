@@ -20,7 +20,7 @@ import html
 import re
 from abc import ABC
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, get_args, get_origin
@@ -434,21 +434,3 @@ def payload_error(network: str, what: str, problem: str) -> PermanentError:
         "happening the network changed its API and the connector needs an update.",
         network,
     )
-
-
-@dataclass(slots=True)
-class SeenIds:
-    """A bounded memory of ids already returned near a checkpoint's boundary, oldest dropped."""
-
-    ids: list[str] = field(default_factory=list)
-    limit: int = 500
-
-    def __contains__(self, value: object) -> bool:
-        return value in set(self.ids)
-
-    def add(self, value: str) -> None:
-        """Remember `value`."""
-        if value not in self.ids:
-            self.ids.append(value)
-        if len(self.ids) > self.limit:
-            del self.ids[: len(self.ids) - self.limit]
