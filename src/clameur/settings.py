@@ -23,6 +23,8 @@ class WebSettings(BaseModel):
     secret_key: SecretStr = SecretStr("")
     secure_cookies: bool = False
     default_locale: str = "fr"
+    # The address people use to reach Clameur, for links in alert e-mails and webhooks.
+    public_url: str = ""
     page_size: int = 50
 
 

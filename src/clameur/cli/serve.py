@@ -37,12 +37,7 @@ def serve_command(
         use_runner = config.pipeline.embedded_runner if runner is None else runner
         with_demo = demo or config.demo.enabled
         if use_runner:
-            embedded = Runner(
-                factory,
-                config.pipeline.batch_size,
-                config.pipeline.poll_seconds,
-                connectors=_reply_connectors(factory, config.demo.seed, with_demo),
-            )
+            embedded = _runner(config, factory, with_demo)
             embedded.start_thread()
             background.append(embedded)
         if with_demo:
@@ -70,6 +65,26 @@ def serve_command(
                 part.stop()
 
 
+def _runner(config: Any, factory: Any, demo: bool) -> Runner:
+    """The pipeline's runner with everything it delivers: replies, radar passes, alerts."""
+    import httpx
+
+    from clameur.radar.channels import make_sender
+
+    base_url = config.web.public_url or f"http://{config.web.host}:{config.web.port}"
+    return Runner(
+        factory,
+        config.pipeline.batch_size,
+        config.pipeline.poll_seconds,
+        connectors=_reply_connectors(factory, config.demo.seed, demo),
+        radar_every=config.radar.update_seconds,
+        alert_sender=make_sender(
+            config.mail, httpx.Client(timeout=10.0), config.web.default_locale, base_url
+        ),
+        keep_5min_days=config.radar.keep_5min_days,
+    )
+
+
 def _reply_connectors(factory: Any, seed: int, demo: bool) -> dict[str, Any] | None:
     """Where replies from the inbox are sent. The demo's brand accounts answer through the demo
     connector (its customers sometimes write back); the real networks' connectors come with
@@ -89,12 +104,7 @@ def worker_command(
     with friendly_errors():
         config = settings()
         _engine, factory = open_store(config)
-        worker = Runner(
-            factory,
-            config.pipeline.batch_size,
-            config.pipeline.poll_seconds,
-            connectors=_reply_connectors(factory, config.demo.seed, config.demo.enabled),
-        )
+        worker = _runner(config, factory, config.demo.enabled)
         processed = {"posts": 0}
 
         def count(result) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,645 @@
+"""The radar's business rules: the periodic pass, what the pages read, alert rules."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from clameur.kit import hll
+from clameur.kit.errors import NotFound
+from clameur.kit.time import utcnow
+from clameur.listening.service import PostFilters, list_posts
+from clameur.models import (
+    Alert,
+    AlertRule,
+    Competitor,
+    Post,
+    RadarBucket,
+    RadarPoint,
+    RadarSeries,
+    RadarTerm,
+    SavedQuery,
+    Workspace,
+)
+from clameur.radar import alerts as alert_rules
+from clameur.radar.detection import score_workspace
+from clameur.radar.series import (
+    BUCKET,
+    GRAIN_SPANS,
+    bucket_start,
+    ensure_series,
+    prune,
+    update_series,
+)
+from clameur.store.engine import unit_of_work
+
+PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+PERIOD_GRAIN = {"24h": "m5", "7d": "h1", "30d": "d1"}
+
+
+@dataclass(slots=True)
+class PassResult:
+    """What one radar pass did for one workspace."""
+
+    posts: int = 0
+    readings: int = 0
+    alerts: list[int] = field(default_factory=list)
+
+    @property
+    def busy(self) -> bool:
+        """Whether the pass did anything."""
+        return bool(self.posts or self.readings or self.alerts)
+
+
+def run_pass(
+    factory: sessionmaker[Session],
+    now: datetime | None = None,
+    keep_5min_days: int = 35,
+    batch: int = 5000,
+) -> dict[int, PassResult]:
+    """Count new posts into the series, score finished buckets, run the alert rules: every
+    workspace, each step committed on its own so that a long catch-up shows progress."""
+    now = now or utcnow()
+    results: dict[int, PassResult] = {}
+    with unit_of_work(factory) as session:
+        workspace_ids = list(session.scalars(select(Workspace.id)))
+    for workspace_id in workspace_ids:
+        result = results.setdefault(workspace_id, PassResult())
+        while True:
+            with unit_of_work(factory) as session:
+                counted = update_series(session, workspace_id, limit=batch)
+            result.posts += counted.posts
+            if counted.posts < batch:
+                break
+        with unit_of_work(factory) as session:
+            first_new = _scored_from(session, workspace_id)
+            readings = score_workspace(session, workspace_id, now)
+            result.readings = len(readings)
+            if first_new is not None or readings:
+                since = min((r.start for r in readings), default=first_new or now)
+                touched = alert_rules.evaluate_rules(session, workspace_id, since, now)
+                result.alerts = [alert.id for alert in touched]
+            prune(session, workspace_id, now, keep_5min_days)
+    return results
+
+
+def _scored_from(session: Session, workspace_id: int) -> datetime | None:
+    return session.scalar(
+        select(func.min(RadarSeries.scored_until)).where(RadarSeries.workspace_id == workspace_id)
+    )
+
+
+# --- What the pages read -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesChoice:
+    """A series the radar page can show."""
+
+    id: int
+    key: str
+    label: str
+    kind: str
+
+
+def list_series(session: Session, workspace_id: int) -> list[SeriesChoice]:
+    """The workspace's series, brand first, then competitors, then saved queries."""
+    series = ensure_series(session, workspace_id)
+    names = dict(
+        session.execute(
+            select(SavedQuery.id, SavedQuery.name).where(SavedQuery.workspace_id == workspace_id)
+        ).all()
+    )
+    competitors = dict(
+        session.execute(
+            select(Competitor.id, Competitor.name).where(Competitor.workspace_id == workspace_id)
+        ).all()
+    )
+    order = {"workspace": 0, "brand": 1, "competitor": 2, "query": 3}
+    choices = []
+    for key, row in series.items():
+        kind = key.split(":")[0]
+        if kind == "query":
+            label = names.get(row.query_id or 0, key)
+        elif kind == "competitor":
+            label = competitors.get(row.competitor_id or 0, key)
+        else:
+            label = ""
+        choices.append(SeriesChoice(row.id, key, label, kind))
+    return sorted(choices, key=lambda c: (order.get(c.kind, 9), c.label.lower(), c.id))
+
+
+def get_series(session: Session, workspace_id: int, series_id: int | None) -> RadarSeries:
+    """A series of the workspace (the whole workspace's when `series_id` is None)."""
+    if series_id is None:
+        return ensure_series(session, workspace_id)["workspace"]
+    series = session.get(RadarSeries, series_id)
+    if series is None or series.workspace_id != workspace_id:
+        raise NotFound(f"no radar series {series_id} in this workspace")
+    return series
+
+
+@dataclass(frozen=True, slots=True)
+class ChartPoint:
+    """One bucket of a chart: value, expected band, anomaly score."""
+
+    start: datetime
+    volume: float
+    negative: float
+    expected: float | None = None
+    low: float | None = None
+    high: float | None = None
+    score: float = 0.0
+
+    @property
+    def negative_share(self) -> float:
+        """The share of negative posts, in percent."""
+        return 100.0 * self.negative / self.volume if self.volume else 0.0
+
+
+def chart(session: Session, series_id: int, period: str, now: datetime) -> list[ChartPoint]:
+    """The series over the period, at the period's grain, with the detector's band summed to
+    that grain and the highest anomaly score of each bucket."""
+    grain = PERIOD_GRAIN[period]
+    span = GRAIN_SPANS[grain]
+    until = bucket_start(now, grain)
+    since = until - PERIODS[period] + span
+    values: dict[datetime, list[float]] = {}
+    for start, volume, negative in session.execute(
+        select(RadarBucket.start, func.sum(RadarBucket.volume), func.sum(RadarBucket.negative))
+        .where(
+            RadarBucket.series_id == series_id,
+            RadarBucket.grain == grain,
+            RadarBucket.start >= since,
+        )
+        .group_by(RadarBucket.start)
+    ):
+        values[start] = [float(volume or 0), float(negative or 0)]
+    bands: dict[datetime, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0, 0.0])
+    for start, expected, low, high, score in session.execute(
+        select(
+            RadarPoint.start, RadarPoint.expected, RadarPoint.low, RadarPoint.high, RadarPoint.score
+        ).where(
+            RadarPoint.series_id == series_id,
+            RadarPoint.metric == "volume",
+            RadarPoint.start >= since,
+        )
+    ):
+        band = bands[bucket_start(start, grain)]
+        band[0] += expected
+        band[1] += low
+        band[2] += high
+        band[3] = max(band[3], score)
+        band[4] += 1
+    points = []
+    moment = since
+    while moment <= until:
+        counted, negatives = values.get(moment, [0.0, 0.0])
+        found = bands.get(moment)
+        if found is not None and found[4]:
+            points.append(
+                ChartPoint(moment, counted, negatives, found[0], found[1], found[2], found[3])
+            )
+        else:
+            points.append(ChartPoint(moment, counted, negatives))
+        moment += span
+    return points
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The series' totals over a period, with the previous period's for comparison."""
+
+    volume: int
+    negative: int
+    reach: int
+    authors: int
+    previous_volume: int
+    previous_negative: int
+
+    @property
+    def negative_share(self) -> float:
+        """Negative posts in percent."""
+        return 100.0 * self.negative / self.volume if self.volume else 0.0
+
+    @property
+    def volume_change(self) -> float | None:
+        """Change of volume against the previous period, in percent."""
+        if not self.previous_volume:
+            return None
+        return 100.0 * (self.volume - self.previous_volume) / self.previous_volume
+
+
+def _totals(
+    session: Session, series_id: int, grain: str, since: datetime, until: datetime
+) -> tuple[int, int, int, int]:
+    sketch: bytes | None = None
+    volume = negative = reach = 0
+    for v, n, r, authors in session.execute(
+        select(
+            RadarBucket.volume, RadarBucket.negative, RadarBucket.reach, RadarBucket.authors
+        ).where(
+            RadarBucket.series_id == series_id,
+            RadarBucket.grain == grain,
+            RadarBucket.start >= since,
+            RadarBucket.start < until,
+        )
+    ):
+        volume += v
+        negative += n
+        reach += r
+        sketch = hll.merge(sketch, authors)
+    return volume, negative, reach, hll.count(sketch)
+
+
+def summary(session: Session, series_id: int, period: str, now: datetime) -> Summary:
+    """Volume, negative share, reach and unique authors over the period and the one before."""
+    grain = "h1" if period != "30d" else "d1"
+    span = GRAIN_SPANS[grain]
+    until = bucket_start(now, grain) + span
+    since = until - PERIODS[period]
+    volume, negative, reach, authors = _totals(session, series_id, grain, since, until)
+    previous = _totals(session, series_id, grain, since - PERIODS[period], since)
+    return Summary(volume, negative, reach, authors, previous[0], previous[1])
+
+
+def breakdown(
+    session: Session, series_id: int, period: str, now: datetime, column: str
+) -> list[tuple[str, int, int]]:
+    """Volume and negative volume per network or per language over the period, largest first."""
+    target = RadarBucket.network if column == "network" else RadarBucket.lang
+    since = bucket_start(now, "h1") + GRAIN_SPANS["h1"] - PERIODS[period]
+    rows = session.execute(
+        select(target, func.sum(RadarBucket.volume), func.sum(RadarBucket.negative))
+        .where(
+            RadarBucket.series_id == series_id,
+            RadarBucket.grain == "h1",
+            RadarBucket.start >= since,
+        )
+        .group_by(target)
+        .order_by(func.sum(RadarBucket.volume).desc())
+    ).all()
+    return [(str(name), int(volume or 0), int(negative or 0)) for name, volume, negative in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceShare:
+    """One brand's volume over a period, and its share of all."""
+
+    key: str
+    label: str
+    volume: int
+    share: float
+    points: list[int]
+
+
+def share_of_voice(
+    session: Session, workspace_id: int, period: str, now: datetime
+) -> list[VoiceShare]:
+    """The brand against its competitors over the period: totals, shares, and per bucket."""
+    choices = [c for c in list_series(session, workspace_id) if c.kind in ("brand", "competitor")]
+    if not choices:
+        return []
+    grain = "h1" if period == "24h" else "d1"
+    span = GRAIN_SPANS[grain]
+    until = bucket_start(now, grain)
+    since = until - PERIODS[period] + span
+    starts = []
+    moment = since
+    while moment <= until:
+        starts.append(moment)
+        moment += span
+    out = []
+    for choice in choices:
+        values = dict(
+            session.execute(
+                select(RadarBucket.start, func.sum(RadarBucket.volume))
+                .where(
+                    RadarBucket.series_id == choice.id,
+                    RadarBucket.grain == grain,
+                    RadarBucket.start >= since,
+                )
+                .group_by(RadarBucket.start)
+            ).all()
+        )
+        points = [int(values.get(start, 0) or 0) for start in starts]
+        out.append(VoiceShare(choice.key, choice.label, sum(points), 0.0, points))
+    total = sum(v.volume for v in out) or 1
+    return [VoiceShare(v.key, v.label, v.volume, 100.0 * v.volume / total, v.points) for v in out]
+
+
+@dataclass(frozen=True, slots=True)
+class EmergingTerm:
+    """A term rising against its own baseline."""
+
+    term: str
+    count: int
+    baseline: float
+    ratio: float
+
+
+def emerging_terms(
+    session: Session,
+    series_id: int,
+    now: datetime,
+    window: timedelta = timedelta(hours=1),
+    baseline_days: int = 7,
+    min_count: int = 5,
+    limit: int = 12,
+) -> list[EmergingTerm]:
+    """Terms whose count in the last `window` (the current hour included) rose against their
+    average over the same length of time in the `baseline_days` before, largest rise first."""
+    hours = max(1, round(window / timedelta(hours=1)))
+    current_start = bucket_start(now, "h1") - timedelta(hours=hours - 1)
+    baseline_start = current_start - timedelta(days=baseline_days)
+    current = dict(
+        session.execute(
+            select(RadarTerm.term, func.sum(RadarTerm.count))
+            .where(RadarTerm.series_id == series_id, RadarTerm.start >= current_start)
+            .group_by(RadarTerm.term)
+            .having(func.sum(RadarTerm.count) >= min_count)
+        ).all()
+    )
+    if not current:
+        return []
+    past: dict[str, int] = {}
+    terms = list(current)
+    for index in range(0, len(terms), 500):
+        chunk = terms[index : index + 500]
+        past.update(
+            session.execute(
+                select(RadarTerm.term, func.sum(RadarTerm.count))
+                .where(
+                    RadarTerm.series_id == series_id,
+                    RadarTerm.start >= baseline_start,
+                    RadarTerm.start < current_start,
+                    RadarTerm.term.in_(chunk),
+                )
+                .group_by(RadarTerm.term)
+            ).all()
+        )
+    windows = baseline_days * 24 / hours
+    out = []
+    for term, count in current.items():
+        baseline = (past.get(term, 0) or 0) / windows
+        ratio = (count + 1.0) / (baseline + 1.0)
+        if ratio >= 2.0:
+            out.append(EmergingTerm(term, int(count), round(baseline, 2), round(ratio, 1)))
+    # A rise from 40 to 400 matters more than one from 0 to 6: weigh the ratio by the count.
+    out.sort(key=lambda t: t.ratio * math.log1p(t.count), reverse=True)
+    # A phrase hides the words it is made of when they rose for the same posts.
+    kept: list[EmergingTerm] = []
+    for candidate in out:
+        if any(
+            candidate.term in other.term.split(" ") and other.count >= 0.8 * candidate.count
+            for other in kept
+        ):
+            continue
+        kept.append(candidate)
+        if len(kept) >= limit:
+            break
+    return kept
+
+
+def series_filters(series: RadarSeries, since: datetime, until: datetime) -> PostFilters:
+    """Listening filters that show the posts of a series over a period."""
+    return PostFilters(query_id=series.query_id, since=since, until=until)
+
+
+def sample_posts(
+    session: Session,
+    workspace_id: int,
+    series: RadarSeries,
+    since: datetime,
+    until: datetime,
+    search: str | None = None,
+    limit: int = 3,
+) -> list[Post]:
+    """A few posts of the series in the period (containing `search` when given)."""
+    filters = series_filters(series, since, until)
+    if search:
+        filters.search = search.lstrip("#")
+    return list_posts(session, workspace_id, filters, limit=limit).posts
+
+
+# --- Alert rules ---------------------------------------------------------------------------
+
+
+def list_rules(session: Session, workspace_id: int) -> list[AlertRule]:
+    """The workspace's alert rules, by name."""
+    return list(
+        session.scalars(
+            select(AlertRule).where(AlertRule.workspace_id == workspace_id).order_by(AlertRule.name)
+        )
+    )
+
+
+def save_rule(
+    session: Session, workspace_id: int, values: dict[str, Any], rule_id: int | None = None
+) -> AlertRule:
+    """Create or update an alert rule after checking it."""
+    spec = alert_rules.RuleSpec(
+        kind=values["kind"],
+        metric=values.get("metric", "volume"),
+        sensitivity=float(values.get("sensitivity", 0.5)),
+        threshold=float(values.get("threshold", 0)),
+        window_minutes=int(values.get("window_minutes", 60)),
+        min_volume=int(values.get("min_volume", 10)),
+        cooldown_minutes=int(values.get("cooldown_minutes", 120)),
+    ).check()
+    name = str(values.get("name") or "").strip()
+    if not name:
+        raise alert_rules.InvalidRule("give the rule a name")
+    query_id = values.get("query_id")
+    if query_id is not None:
+        query = session.get(SavedQuery, int(query_id))
+        if query is None or query.workspace_id != workspace_id:
+            raise NotFound(f"no saved query {query_id} in this workspace")
+    if rule_id is None:
+        rule = AlertRule(workspace_id=workspace_id)
+        session.add(rule)
+    else:
+        rule = get_rule(session, workspace_id, rule_id)
+    rule.name = name[:200]
+    rule.query_id = int(query_id) if query_id is not None else None
+    rule.kind = spec.kind
+    rule.metric = spec.metric
+    rule.sensitivity = spec.sensitivity
+    rule.threshold = spec.threshold
+    rule.window_minutes = spec.window_minutes
+    rule.min_volume = spec.min_volume
+    rule.cooldown_minutes = spec.cooldown_minutes
+    rule.channels = list(values.get("channels") or [])
+    rule.active = bool(values.get("active", True))
+    session.flush()
+    return rule
+
+
+def get_rule(session: Session, workspace_id: int, rule_id: int) -> AlertRule:
+    """One alert rule of the workspace."""
+    rule = session.get(AlertRule, rule_id)
+    if rule is None or rule.workspace_id != workspace_id:
+        raise NotFound(f"no alert rule {rule_id} in this workspace")
+    return rule
+
+
+def delete_rule(session: Session, workspace_id: int, rule_id: int) -> None:
+    """Remove an alert rule (its past alerts stay)."""
+    session.delete(get_rule(session, workspace_id, rule_id))
+    session.flush()
+
+
+def list_alerts(
+    session: Session, workspace_id: int, limit: int = 50, status: str | None = None
+) -> list[Alert]:
+    """The workspace's alerts, newest first."""
+    statement = select(Alert).where(Alert.workspace_id == workspace_id)
+    if status:
+        statement = statement.where(Alert.status == status)
+    return list(
+        session.scalars(statement.order_by(Alert.started_at.desc(), Alert.id.desc()).limit(limit))
+    )
+
+
+def get_alert(session: Session, workspace_id: int, alert_id: int) -> Alert:
+    """One alert of the workspace."""
+    alert = session.get(Alert, alert_id)
+    if alert is None or alert.workspace_id != workspace_id:
+        raise NotFound(f"no alert {alert_id} in this workspace")
+    return alert
+
+
+@dataclass(frozen=True, slots=True)
+class AlertExplanation:
+    """Why an alert fired: what drove the movement during it."""
+
+    since: datetime
+    until: datetime
+    posts: list[Post]
+    authors: list[tuple[str, str, int]]
+    networks: list[tuple[str, int, int]]
+    terms: list[EmergingTerm]
+    points: list[ChartPoint]
+
+
+def explain_alert(
+    session: Session, workspace_id: int, alert: Alert, now: datetime
+) -> AlertExplanation:
+    """The top posts, authors, terms and networks behind an alert, and its chart around it."""
+    series = get_series(session, workspace_id, alert.series_id)
+    since = alert.started_at
+    until = alert.ended_at or max(now, alert.last_seen_at + BUCKET)
+    posts = _top_posts(session, workspace_id, series, since, until)
+    authors: dict[str, tuple[str, int]] = {}
+    for post in _period_posts(session, workspace_id, series, since, until, 400):
+        if post.author is not None:
+            handle = post.author.handle
+            name, count = authors.get(handle, (post.author.display_name or handle, 0))
+            authors[handle] = (name, count + 1)
+    top_authors = sorted(((h, n, c) for h, (n, c) in authors.items()), key=lambda a: -a[2])[:5]
+    networks = [
+        (network, int(volume or 0), int(negative or 0))
+        for network, volume, negative in session.execute(
+            select(
+                RadarBucket.network, func.sum(RadarBucket.volume), func.sum(RadarBucket.negative)
+            )
+            .where(
+                RadarBucket.series_id == series.id,
+                RadarBucket.grain == "m5",
+                RadarBucket.start >= bucket_start(since),
+                RadarBucket.start < until,
+            )
+            .group_by(RadarBucket.network)
+            .order_by(func.sum(RadarBucket.volume).desc())
+        )
+    ]
+    window = max(timedelta(hours=1), until - since)
+    terms = emerging_terms(session, series.id, until, window=window, min_count=3, limit=8)
+    points = _alert_points(
+        session, series.id, since - timedelta(hours=6), until + timedelta(hours=1)
+    )
+    return AlertExplanation(since, until, posts, top_authors, networks, terms, points)
+
+
+def _period_posts(
+    session: Session,
+    workspace_id: int,
+    series: RadarSeries,
+    since: datetime,
+    until: datetime,
+    limit: int,
+) -> list[Post]:
+    return list_posts(
+        session, workspace_id, series_filters(series, since, until), limit=limit
+    ).posts
+
+
+def _top_posts(
+    session: Session, workspace_id: int, series: RadarSeries, since: datetime, until: datetime
+) -> list[Post]:
+    """The period's most visible posts: widest reach first (followers and duplicates)."""
+    posts = _period_posts(session, workspace_id, series, since, until, 400)
+
+    def weight(post: Post) -> float:
+        followers = post.author.followers if post.author is not None else 0
+        return (
+            math.log1p(followers)
+            + 2 * math.log1p(post.duplicate_count or 1)
+            + (1 if post.sentiment == "negative" else 0)
+        )
+
+    return sorted(posts, key=weight, reverse=True)[:5]
+
+
+def _alert_points(
+    session: Session, series_id: int, since: datetime, until: datetime
+) -> list[ChartPoint]:
+    rows = session.execute(
+        select(
+            RadarPoint.metric,
+            RadarPoint.start,
+            RadarPoint.value,
+            RadarPoint.expected,
+            RadarPoint.low,
+            RadarPoint.high,
+            RadarPoint.score,
+        ).where(
+            RadarPoint.series_id == series_id, RadarPoint.start >= since, RadarPoint.start <= until
+        )
+    ).all()
+    volume = {r[1]: r for r in rows if r[0] == "volume"}
+    negative = {r[1]: r[2] for r in rows if r[0] == "negative"}
+    return [
+        ChartPoint(start, r[2], negative.get(start, 0.0), r[3], r[4], r[5], r[6])
+        for start, r in sorted(volume.items())
+    ]
+
+
+def mark_seen(alert: Alert, user_id: int) -> None:
+    """Remember that a person looked at the alert."""
+    if user_id not in (alert.seen_by or []):
+        alert.seen_by = [*(alert.seen_by or []), user_id]
+
+
+def open_alert_count(session: Session, workspace_id: int) -> int:
+    """How many alerts are open now."""
+    return int(
+        session.scalar(
+            select(func.count(Alert.id)).where(
+                Alert.workspace_id == workspace_id, Alert.status == "open"
+            )
+        )
+        or 0
+    )
+
+
+def stale(points: Sequence[ChartPoint]) -> bool:
+    """Whether a chart has nothing to show yet."""
+    return not any(p.volume for p in points)

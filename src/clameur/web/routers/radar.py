@@ -1,0 +1,609 @@
+"""The radar pages: e-reputation charts, emerging terms, alerts and their rules, crisis mode."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+
+from clameur.kit.errors import ClameurError, Forbidden
+from clameur.kit.time import utcnow
+from clameur.listening.service import list_queries
+from clameur.models import AlertDelivery, Role, User
+from clameur.radar import alerts as alert_rules
+from clameur.radar import channels, crisis, service
+from clameur.radar.detector import alert_threshold
+from clameur.web.charts import line_chart, stacked_bars
+from clameur.web.deps import CurrentUser, CurrentWorkspace, Db
+from clameur.web.i18n import Formats, zone
+from clameur.web.reads import sidebar
+from clameur.web.templating import renderer
+
+router = APIRouter(include_in_schema=False)
+FLASH_KEY = "radar_flash"
+HUES = (222, 12, 145, 280, 38, 190, 330, 95)
+
+
+def manager(user: User) -> User:
+    """The user, provided they are a manager or an administrator."""
+    if user.role not in (Role.admin, Role.manager):
+        raise Forbidden("Only managers can change alert rules and crisis mode.")
+    return user
+
+
+def _period(value: str | None) -> str:
+    return value if value in service.PERIODS else "24h"
+
+
+def _formats(request: Request) -> Formats:
+    render = renderer(request)
+    locale = render.locale_of(request)
+    workspace = getattr(request.state, "workspace", None)
+    return Formats(locale, zone(getattr(workspace, "timezone", None)), render.translations[locale])
+
+
+def _charts(
+    request: Request, points: list[service.ChartPoint], period: str, threshold: float
+) -> dict[str, Any]:
+    """The volume and negative-share charts of a series."""
+    fmt = _formats(request)
+    gettext = fmt.gettext
+    grain = service.PERIOD_GRAIN[period]
+
+    def label(moment: Any) -> str:
+        local = moment.astimezone(fmt.timezone)
+        return local.strftime("%H:%M") if grain != "d1" else fmt.date(moment, "short")
+
+    def title(point: service.ChartPoint) -> str:
+        text = gettext("%(when)s: %(count)s posts") % {
+            "when": fmt.datetime(point.start, "short"),
+            "count": fmt.number(int(point.volume)),
+        }
+        if point.expected is not None:
+            text += " · " + gettext("expected %(low)s–%(high)s") % {
+                "low": fmt.number(round(point.low or 0)),
+                "high": fmt.number(round(point.high or 0)),
+            }
+        if point.score >= threshold:
+            text += " · " + gettext("anomaly")
+        return text
+
+    def share_title(point: service.ChartPoint) -> str:
+        return gettext("%(when)s: %(share)s%% negative (%(count)s of %(total)s)") % {
+            "when": fmt.datetime(point.start, "short"),
+            "share": fmt.decimal(point.negative_share, 1),
+            "count": fmt.number(int(point.negative)),
+            "total": fmt.number(int(point.volume)),
+        }
+
+    volume = line_chart(
+        points,
+        value=lambda p: p.volume,
+        label=label,
+        title=title,
+        band=lambda p: (p.low, p.high) if p.expected is not None else None,
+        anomalous=lambda p: p.score >= threshold and p.volume > 0,
+        number=lambda v: fmt.compact(int(v)),
+    )
+    share = line_chart(
+        points,
+        value=lambda p: p.negative_share,
+        label=label,
+        title=share_title,
+        number=lambda v: f"{v:g} %",
+        fixed_max=100.0,
+        height=140,
+    )
+    return {"volume_chart": volume, "share_chart": share}
+
+
+def _voice_chart(request: Request, voices: list[service.VoiceShare], period: str) -> dict[str, Any]:
+    fmt = _formats(request)
+    if not voices:
+        return {"voice_bars": [], "voice_y": [], "voice_x": []}
+    grain = "h1" if period == "24h" else "d1"
+    span = service.GRAIN_SPANS[grain]
+    until = service.bucket_start(utcnow(), grain)
+    starts = [until - span * (len(voices[0].points) - 1 - i) for i in range(len(voices[0].points))]
+    names = [_voice_name(request, v) for v in voices]
+    stacks = [(names[i], HUES[i % len(HUES)], v.points) for i, v in enumerate(voices)]
+
+    def label(moment: Any) -> str:
+        local = moment.astimezone(fmt.timezone)
+        return local.strftime("%H:%M") if grain == "h1" else fmt.date(moment, "short")
+
+    def title(name: str, start: Any, amount: int) -> str:
+        return f"{name} · {fmt.datetime(start, 'short')}: {fmt.number(amount)}"
+
+    bars, y_ticks, x_ticks = stacked_bars(starts, stacks, label, title)
+    return {"voice_bars": bars, "voice_y": y_ticks, "voice_x": x_ticks, "voice_names": names}
+
+
+def _voice_name(request: Request, voice: service.VoiceShare) -> str:
+    if voice.key == "brand":
+        workspace = getattr(request.state, "workspace", None)
+        return getattr(workspace, "name", "") or "brand"
+    return voice.label
+
+
+@router.get("/radar", response_class=HTMLResponse)
+def radar_page(
+    request: Request,
+    db: Db,
+    user: CurrentUser,
+    workspace: CurrentWorkspace,
+    series: int | None = None,
+    period: str | None = None,
+) -> Response:
+    """The e-reputation of a series: volume against its expected band, negative share, share of
+    voice, networks and languages, emerging terms, alerts."""
+    return renderer(request).render(
+        request, "radar.html", **_radar_context(request, db, workspace.id, series, _period(period))
+    )
+
+
+@router.get("/radar/live", response_class=HTMLResponse)
+def radar_live(
+    request: Request,
+    db: Db,
+    user: CurrentUser,
+    workspace: CurrentWorkspace,
+    series: int | None = None,
+    period: str | None = None,
+) -> Response:
+    """The radar's body, refreshed in place every minute."""
+    return renderer(request).render(
+        request,
+        "partials/radar_body.html",
+        **_radar_context(request, db, workspace.id, series, _period(period)),
+    )
+
+
+def _radar_context(
+    request: Request, db: Db, workspace_id: int, series_id: int | None, period: str
+) -> dict[str, Any]:
+    now = utcnow()
+    chosen = service.get_series(db, workspace_id, series_id)
+    choices = service.list_series(db, workspace_id)
+    points = service.chart(db, chosen.id, period, now)
+    threshold = alert_threshold(0.5)
+    voices = service.share_of_voice(db, workspace_id, period, now)
+    terms = service.emerging_terms(db, chosen.id, now)
+    samples = {
+        term.term: service.sample_posts(
+            db, workspace_id, chosen, now - timedelta(hours=2), now, term.term, limit=1
+        )
+        for term in terms[:8]
+    }
+    return {
+        "series": chosen,
+        "choices": choices,
+        "chosen": next((c for c in choices if c.id == chosen.id), None),
+        "period": period,
+        "periods": list(service.PERIODS),
+        "summary": service.summary(db, chosen.id, period, now),
+        "points": points,
+        "empty": service.stale(points),
+        **_charts(request, points, period, threshold),
+        "voices": voices,
+        **_voice_chart(request, voices, period),
+        "hues": HUES,
+        "networks_breakdown": service.breakdown(db, chosen.id, period, now, "network"),
+        "langs_breakdown": service.breakdown(db, chosen.id, period, now, "lang"),
+        "terms": terms,
+        "samples": samples,
+        "alerts": service.list_alerts(db, workspace_id, limit=8),
+        "crisis": crisis.active_crisis(db, workspace_id),
+        "now": now,
+        "section": "radar",
+        **sidebar(db, workspace_id),
+    }
+
+
+# --- Alerts --------------------------------------------------------------------------------
+
+
+@router.get("/radar/alerts", response_class=HTMLResponse)
+def alerts_page(
+    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace
+) -> Response:
+    """Every alert, newest first."""
+    return renderer(request).render(
+        request,
+        "radar_alerts.html",
+        alerts=service.list_alerts(db, workspace.id, limit=200),
+        rules={r.id: r for r in service.list_rules(db, workspace.id)},
+        section="radar",
+        **sidebar(db, workspace.id),
+    )
+
+
+@router.get("/radar/alerts/{alert_id}", response_class=HTMLResponse)
+def alert_page(
+    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace, alert_id: int
+) -> Response:
+    """What moved, by how much against the expected band, and why."""
+    now = utcnow()
+    alert = service.get_alert(db, workspace.id, alert_id)
+    service.mark_seen(alert, user.id)
+    explanation = service.explain_alert(db, workspace.id, alert, now)
+    rule = service.get_rule(db, workspace.id, alert.rule_id) if alert.rule_id else None
+    series = service.get_series(db, workspace.id, alert.series_id)
+    choice = next((c for c in service.list_series(db, workspace.id) if c.id == series.id), None)
+    threshold = alert_threshold(rule.sensitivity if rule else 0.5)
+    deliveries = (
+        db.query(AlertDelivery)
+        .filter(AlertDelivery.alert_id == alert.id)
+        .order_by(AlertDelivery.id)
+        .all()
+    )
+    return renderer(request).render(
+        request,
+        "radar_alert.html",
+        alert=alert,
+        rule=rule,
+        series=series,
+        choice=choice,
+        explanation=explanation,
+        deliveries=deliveries,
+        crisis=crisis.active_crisis(db, workspace.id),
+        **_charts(request, explanation.points, "24h", threshold),
+        now=now,
+        section="radar",
+        **sidebar(db, workspace.id),
+    )
+
+
+@router.post("/radar/deliveries/{delivery_id}/retry")
+def retry_delivery(
+    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace, delivery_id: int
+) -> Response:
+    """Send a failed alert message again."""
+    manager(user)
+    delivery = db.get(AlertDelivery, delivery_id)
+    alert = service.get_alert(db, workspace.id, delivery.alert_id) if delivery else None
+    if delivery is None or alert is None:
+        raise ClameurError("no such message")
+    channels.retry_delivery(db, delivery_id)
+    return RedirectResponse(f"/radar/alerts/{alert.id}", status_code=303)
+
+
+# --- Alert rules ---------------------------------------------------------------------------
+
+
+def _rule_values(
+    name: str,
+    query_id: str,
+    kind: str,
+    metric: str,
+    sensitivity: str,
+    threshold: str,
+    window_minutes: str,
+    min_volume: str,
+    cooldown_minutes: str,
+    emails: str,
+    webhook_url: str,
+    webhook_secret: str,
+) -> dict[str, Any]:
+    def number(text: str, default: float) -> float:
+        try:
+            return float(text.replace(",", ".")) if text.strip() else default
+        except ValueError as error:
+            raise alert_rules.InvalidRule(f"{text!r} is not a number") from error
+
+    targets: list[dict[str, Any]] = [
+        {"type": "email", "to": address.strip()}
+        for address in emails.replace(";", ",").split(",")
+        if address.strip()
+    ]
+    if webhook_url.strip():
+        targets.append(
+            {"type": "webhook", "url": webhook_url.strip(), "secret": webhook_secret.strip()}
+        )
+    return {
+        "name": name,
+        "query_id": int(query_id) if query_id.strip().isdigit() else None,
+        "kind": kind,
+        "metric": metric or "volume",
+        "sensitivity": number(sensitivity, 0.5),
+        "threshold": number(threshold, 0),
+        "window_minutes": int(number(window_minutes, 60)),
+        "min_volume": int(number(min_volume, 10)),
+        "cooldown_minutes": int(number(cooldown_minutes, 120)),
+        "channels": targets,
+    }
+
+
+RuleForm = Annotated[str, Form()]
+
+
+@router.get("/radar/rules", response_class=HTMLResponse)
+def rules_page(
+    request: Request,
+    db: Db,
+    user: CurrentUser,
+    workspace: CurrentWorkspace,
+    edit: int | None = None,
+) -> Response:
+    """Alert rules, and the form to write one with its backtest."""
+    rule = service.get_rule(db, workspace.id, edit) if edit else None
+    return _rules(request, db, workspace.id, rule=rule)
+
+
+def _rules(
+    request: Request,
+    db: Db,
+    workspace_id: int,
+    rule: Any = None,
+    values: dict[str, Any] | None = None,
+    error: ClameurError | None = None,
+) -> Response:
+    if values is None and rule is not None:
+        values = {
+            "name": rule.name,
+            "query_id": rule.query_id,
+            "kind": rule.kind,
+            "metric": rule.metric,
+            "sensitivity": rule.sensitivity,
+            "threshold": rule.threshold,
+            "window_minutes": rule.window_minutes,
+            "min_volume": rule.min_volume,
+            "cooldown_minutes": rule.cooldown_minutes,
+            "channels": rule.channels,
+        }
+    values = values or {
+        "name": "",
+        "query_id": None,
+        "kind": "smart",
+        "metric": "volume",
+        "sensitivity": 0.5,
+        "threshold": 100,
+        "window_minutes": 60,
+        "min_volume": 10,
+        "cooldown_minutes": 120,
+        "channels": [],
+    }
+    return renderer(request).render(
+        request,
+        "radar_rules.html",
+        status_code=error.status_code if error else 200,
+        rules=service.list_rules(db, workspace_id),
+        queries=list_queries(db, workspace_id),
+        rule=rule,
+        values=values,
+        emails=", ".join(c.get("to", "") for c in values["channels"] if c.get("type") == "email"),
+        webhook=next((c for c in values["channels"] if c.get("type") == "webhook"), {}),
+        error=error,
+        flash=request.session.pop(FLASH_KEY, None),
+        section="radar",
+        **sidebar(db, workspace_id),
+    )
+
+
+@router.post("/radar/rules", response_class=HTMLResponse)
+def save_rule(
+    request: Request,
+    db: Db,
+    user: CurrentUser,
+    workspace: CurrentWorkspace,
+    rule_id: RuleForm = "",
+    name: RuleForm = "",
+    query_id: RuleForm = "",
+    kind: RuleForm = "smart",
+    metric: RuleForm = "volume",
+    sensitivity: RuleForm = "",
+    threshold: RuleForm = "",
+    window_minutes: RuleForm = "",
+    min_volume: RuleForm = "",
+    cooldown_minutes: RuleForm = "",
+    emails: RuleForm = "",
+    webhook_url: RuleForm = "",
+    webhook_secret: RuleForm = "",
+) -> Response:
+    """Create or update an alert rule; a bad one comes back with what is wrong."""
+    manager(user)
+    existing = int(rule_id) if rule_id.isdigit() else None
+    values: dict[str, Any] = {}
+    try:
+        values = _rule_values(
+            name,
+            query_id,
+            kind,
+            metric,
+            sensitivity,
+            threshold,
+            window_minutes,
+            min_volume,
+            cooldown_minutes,
+            emails,
+            webhook_url,
+            webhook_secret,
+        )
+        service.save_rule(db, workspace.id, values, existing)
+    except ClameurError as error:
+        db.rollback()
+        rule = service.get_rule(db, workspace.id, existing) if existing else None
+        fallback = values or {
+            "name": name,
+            "query_id": None,
+            "kind": kind,
+            "metric": metric,
+            "sensitivity": 0.5,
+            "threshold": 0,
+            "window_minutes": 60,
+            "min_volume": 10,
+            "cooldown_minutes": 120,
+            "channels": [],
+        }
+        return _rules(request, db, workspace.id, rule=rule, values=fallback, error=error)
+    request.session[FLASH_KEY] = "updated" if existing else "created"
+    return RedirectResponse("/radar/rules", status_code=303)
+
+
+@router.post("/radar/rules/{rule_id}/delete")
+def delete_rule(
+    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace, rule_id: int
+) -> Response:
+    """Remove an alert rule."""
+    manager(user)
+    service.delete_rule(db, workspace.id, rule_id)
+    request.session[FLASH_KEY] = "deleted"
+    return RedirectResponse("/radar/rules", status_code=303)
+
+
+@router.post("/radar/rules/backtest", response_class=HTMLResponse)
+def backtest_rule(
+    request: Request,
+    db: Db,
+    user: CurrentUser,
+    workspace: CurrentWorkspace,
+    name: RuleForm = "",
+    query_id: RuleForm = "",
+    kind: RuleForm = "smart",
+    metric: RuleForm = "volume",
+    sensitivity: RuleForm = "",
+    threshold: RuleForm = "",
+    window_minutes: RuleForm = "",
+    min_volume: RuleForm = "",
+    cooldown_minutes: RuleForm = "",
+) -> Response:
+    """How often the rule in the form would have fired over the last 30 days."""
+    error: ClameurError | None = None
+    result = None
+    try:
+        values = _rule_values(
+            name,
+            query_id,
+            kind,
+            metric,
+            sensitivity,
+            threshold,
+            window_minutes,
+            min_volume,
+            cooldown_minutes,
+            "",
+            "",
+            "",
+        )
+        spec = alert_rules.RuleSpec(
+            kind=values["kind"],
+            metric=values["metric"],
+            sensitivity=values["sensitivity"],
+            threshold=values["threshold"],
+            window_minutes=values["window_minutes"],
+            min_volume=values["min_volume"],
+            cooldown_minutes=values["cooldown_minutes"],
+        )
+        result = alert_rules.backtest(db, workspace.id, values["query_id"], spec)
+    except ClameurError as caught:
+        error = caught
+    return renderer(request).render(
+        request, "partials/radar_backtest.html", result=result, error=error
+    )
+
+
+# --- Crisis mode ---------------------------------------------------------------------------
+
+
+@router.post("/radar/crisis/start")
+def start_crisis(
+    request: Request,
+    db: Db,
+    user: CurrentUser,
+    workspace: CurrentWorkspace,
+    reason: RuleForm = "",
+    query_id: RuleForm = "",
+    alert_id: RuleForm = "",
+) -> Response:
+    """Switch crisis mode on."""
+    manager(user)
+    crisis.start_crisis(
+        db,
+        workspace.id,
+        user.id,
+        reason,
+        query_id=int(query_id) if query_id.isdigit() else None,
+        alert_id=int(alert_id) if alert_id.isdigit() else None,
+    )
+    return RedirectResponse("/radar/crisis", status_code=303)
+
+
+@router.post("/radar/crisis/end")
+def end_crisis(
+    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace
+) -> Response:
+    """Switch crisis mode off; the post-mortem opens."""
+    manager(user)
+    ended = crisis.end_crisis(db, workspace.id, user.id)
+    return RedirectResponse(f"/radar/crisis/{ended.id}", status_code=303)
+
+
+@router.get("/radar/crisis", response_class=HTMLResponse)
+def crisis_room(
+    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace
+) -> Response:
+    """The crisis room: the live timeline while a crisis is on, past crises otherwise."""
+    current = crisis.active_crisis(db, workspace.id)
+    return _crisis_page(request, db, workspace.id, current)
+
+
+@router.get("/radar/crisis/{crisis_id}", response_class=HTMLResponse)
+def crisis_page(
+    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace, crisis_id: int
+) -> Response:
+    """One crisis: its live timeline, or its post-mortem once over."""
+    return _crisis_page(request, db, workspace.id, crisis.get_crisis(db, workspace.id, crisis_id))
+
+
+def _crisis_page(request: Request, db: Db, workspace_id: int, shown: Any) -> Response:
+    now = utcnow()
+    line = None
+    if shown is not None:
+        line = shown.report["timeline"] if shown.report else crisis.timeline(db, shown, now)
+    return renderer(request).render(
+        request,
+        "radar_crisis.html",
+        shown=shown,
+        line=line,
+        report=shown.report if shown is not None else None,
+        crises=crisis.list_crises(db, workspace_id),
+        queries=list_queries(db, workspace_id),
+        active=crisis.active_crisis(db, workspace_id),
+        max_volume=max((b["volume"] for b in (line or {}).get("buckets", [])), default=0),
+        now=now,
+        section="radar",
+        **sidebar(db, workspace_id),
+    )
+
+
+@router.get("/radar/crisis/{crisis_id}/report.md")
+def crisis_report_markdown(
+    db: Db, user: CurrentUser, workspace: CurrentWorkspace, crisis_id: int
+) -> Response:
+    """The post-mortem as Markdown, to paste or archive."""
+    shown = crisis.get_crisis(db, workspace.id, crisis_id)
+    if not shown.report:
+        raise ClameurError("the crisis is still on: its post-mortem is written when it ends")
+    return PlainTextResponse(
+        crisis.report_markdown(shown, shown.report),
+        media_type="text/markdown; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="crisis-{shown.id}.md"'},
+    )
+
+
+@router.get("/radar/crisis/{crisis_id}/report.json")
+def crisis_report_json(
+    db: Db, user: CurrentUser, workspace: CurrentWorkspace, crisis_id: int
+) -> Response:
+    """The post-mortem as JSON."""
+    shown = crisis.get_crisis(db, workspace.id, crisis_id)
+    if not shown.report:
+        raise ClameurError("the crisis is still on: its post-mortem is written when it ends")
+    return Response(
+        orjson.dumps(shown.report, option=orjson.OPT_INDENT_2),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="crisis-{shown.id}.json"'},
+    )

@@ -1,0 +1,71 @@
+"""Crisis mode: on and off by a manager, what it covers, and the post-mortem it leaves."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+from builders import BASE_TIME, add_posts, make_record, make_workspace
+from clameur.kit.errors import Conflict, NotFound
+from clameur.listening.service import create_query, load_query_index
+from clameur.models import Post
+from clameur.radar.crisis import (
+    active_crisis,
+    covers,
+    crisis_flag,
+    end_crisis,
+    report_markdown,
+    start_crisis,
+)
+from clameur.radar.series import update_series
+
+
+def test_crisis_mode_is_on_until_a_manager_ends_it_and_then_leaves_a_post_mortem(session: Session) -> None:
+    workspace = make_workspace(session)
+    records = [
+        make_record(
+            created_at=(BASE_TIME + timedelta(minutes=10 * i)).isoformat(),
+            text="Vol annulé et aucun remboursement, honteux",
+            sentiment="negative",
+        )
+        for i in range(12)
+    ]
+    add_posts(session, workspace.id, records)
+    update_series(session, workspace.id)
+    crisis = start_crisis(session, workspace.id, None, "Vols annulés")
+    crisis.started_at = BASE_TIME
+    assert crisis_flag(session, workspace.id)
+    with pytest.raises(Conflict):
+        start_crisis(session, workspace.id, None, "again")
+    ended = end_crisis(session, workspace.id, None, now=BASE_TIME + timedelta(hours=2))
+    assert active_crisis(session, workspace.id) is None
+    assert not crisis_flag(session, workspace.id)
+    report = ended.report
+    assert report is not None
+    assert report["volume"] == 12 and report["negative_share"] == 100.0
+    assert report["duration_minutes"] == 120
+    assert report["peak"]["volume"] == 6
+    assert len(report["said"]) == 10
+    markdown = report_markdown(ended, report)
+    assert markdown.startswith(f"# Post-mortem: crisis #{ended.id}")
+    assert "| bucket | posts | negative | negative share |" in markdown
+    with pytest.raises(NotFound):
+        end_crisis(session, workspace.id, None)
+
+
+def test_a_crisis_on_a_query_covers_only_the_conversations_it_matches(session: Session) -> None:
+    workspace = make_workspace(session)
+    query = create_query(session, workspace.id, "Vols", "vol")
+    add_posts(
+        session,
+        workspace.id,
+        [make_record(text="Mon vol est annulé"), make_record(text="Belle journée")],
+        load_query_index(session, workspace.id),
+    )
+    flight, other = session.query(Post).order_by(Post.id).all()
+    crisis = start_crisis(session, workspace.id, None, query_id=query.id)
+    assert covers(session, crisis, [flight.id])
+    assert not covers(session, crisis, [other.id])
+    assert not covers(session, None, [flight.id])
