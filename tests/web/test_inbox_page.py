@@ -30,7 +30,8 @@ def test_the_inbox_lists_conversations_and_opens_the_first(agent, build, workspa
     assert page.status_code == 200
     assert "Marie" in page.text and "my refund never came" in page.text
     assert f'data-conversation="{conversation_id}"' in page.text
-    assert "Care" in page.text  # the default rules sent the complaint to the Care queue
+    # The default rules sent the complaint to the Care queue, named in the reader's language.
+    assert "Service client" in page.text and ">Care<" not in page.text
     pane = agent.get(f"/inbox/c/{conversation_id}", headers=HTMX)
     assert "my refund never came" in pane.text and 'data-key="e"' in pane.text
 

@@ -27,7 +27,7 @@ from clameur.web.csrf import verify_csrf
 from clameur.web.deps import CurrentUser, CurrentWorkspace, Db, LoginRequired
 from clameur.web.i18n import load_translations
 from clameur.web.reads import sidebar
-from clameur.web.routers import api, auth, inbox, listening, posts, queries
+from clameur.web.routers import api, auth, inbox, inbox_settings, listening, posts, queries
 from clameur.web.schemas import Health
 from clameur.web.templating import Renderer, renderer
 
@@ -185,6 +185,7 @@ def create_app(settings: Settings, factory: sessionmaker[Session] | None = None)
     app.include_router(auth.router)
     app.include_router(listening.router)
     app.include_router(inbox.router)
+    app.include_router(inbox_settings.router)
     app.include_router(posts.router)
     app.include_router(queries.router)
     app.include_router(api.router)

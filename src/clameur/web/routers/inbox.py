@@ -10,13 +10,16 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from clameur.inbox import actions
+from clameur.inbox import actions, notifications
 from clameur.inbox.actions import InboxFilter
+from clameur.inbox.assignment import set_away
+from clameur.inbox.customers import get_customer, merge_customers, merge_suggestions
 from clameur.inbox.outbox import (
     LENGTH_LIMITS,
     ReplyCollision,
     approve_reply,
     discard_reply,
+    fill_reply_template,
     queue_reply,
 )
 from clameur.inbox.priority import Priority, explain
@@ -63,7 +66,7 @@ def _list_context(db: Db, workspace_id: int, user_id: int, wanted: InboxFilter) 
         "conversations": conversations,
         "customers": customers,
         "queues": queues,
-        "queue_names": {queue.id: queue.name for queue in queues},
+        "queue_by_id": {queue.id: queue for queue in queues},
         "users": users,
         "user_names": {user.id: user.name for user in users},
         "counts": actions.counts(db, workspace_id, user_id),
@@ -83,15 +86,7 @@ def priority_hint(conversation: Conversation, locale: str) -> str:
     return explain(priority, locale)
 
 
-def fill_template(body: str, customer: str, agent: str, brand: str, handle: str = "") -> str:
-    """A saved or suggested reply with its variables filled: {customer} (the name, or the
-    @handle in a suggestion), {name}, {agent}, {brand}."""
-    return (
-        body.replace("{customer}", handle or customer)
-        .replace("{name}", customer)
-        .replace("{agent}", agent)
-        .replace("{brand}", brand)
-    )
+fill_template = fill_reply_template
 
 
 def _conversation_context(db: Db, workspace_id: int, conversation_id: int) -> dict:
@@ -364,3 +359,107 @@ def bulk(
         response.headers["HX-Trigger"] = "inbox-changed"
         return response
     return RedirectResponse(back, status_code=303)
+
+
+@router.post("/inbox/away", response_class=HTMLResponse)
+def away(request: Request, db: Db, user: Editor, away: Annotated[str, Form()] = "") -> Response:
+    """The agent sets themselves away (nothing new is assigned to them) or back."""
+    set_away(db, user, away == "on")
+    if request.headers.get("HX-Request") != "true":
+        return RedirectResponse("/inbox", status_code=303)
+    return renderer(request).render(request, "partials/inbox_away.html")
+
+
+@router.get("/inbox/notifications/count", response_class=HTMLResponse)
+def notifications_count(
+    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace
+) -> Response:
+    """The bell's unread count, polled."""
+    return renderer(request).render(
+        request,
+        "partials/inbox_bell_count.html",
+        unread=notifications.unread_count(db, workspace.id, user.id),
+    )
+
+
+@router.get("/inbox/notifications", response_class=HTMLResponse)
+def notifications_list(
+    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace
+) -> Response:
+    """The bell's panel: the latest notifications, unread first in bold."""
+    return renderer(request).render(
+        request,
+        "partials/inbox_notifications.html",
+        items=notifications.recent(db, workspace.id, user.id),
+    )
+
+
+@router.post("/inbox/notifications/read", response_class=HTMLResponse)
+def notifications_read(
+    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace
+) -> Response:
+    """Mark every notification read."""
+    notifications.mark_read(db, workspace.id, user.id)
+    response = renderer(request).render(
+        request,
+        "partials/inbox_notifications.html",
+        items=notifications.recent(db, workspace.id, user.id),
+    )
+    response.headers["HX-Trigger"] = "notifications-changed"
+    return response
+
+
+@router.get("/inbox/notifications/{notification_id}", response_class=HTMLResponse)
+def notification_open(
+    db: Db, user: CurrentUser, workspace: CurrentWorkspace, notification_id: int
+) -> Response:
+    """Follow a notification's link, marking it read."""
+    found = next(
+        (
+            n
+            for n in notifications.recent(db, workspace.id, user.id, 200)
+            if n.id == notification_id
+        ),
+        None,
+    )
+    if found is None:
+        raise NotFound(f"notification {notification_id} not found")
+    notifications.mark_read(db, workspace.id, user.id, notification_id)
+    link = found.link if found.link.startswith("/") else "/inbox"
+    return RedirectResponse(link, status_code=303)
+
+
+@router.get("/inbox/customers/{customer_id}/suggestions", response_class=HTMLResponse)
+def customer_suggestions(
+    request: Request,
+    db: Db,
+    user: CurrentUser,
+    workspace: CurrentWorkspace,
+    customer_id: int,
+) -> Response:
+    """Profiles that are probably the same person, loaded when the panel is opened."""
+    customer = get_customer(db, workspace.id, customer_id)
+    conversation = request.query_params.get("c", "")
+    return renderer(request).render(
+        request,
+        "partials/inbox_merge.html",
+        customer=customer,
+        suggestions=merge_suggestions(db, workspace.id, customer.id),
+        conversation_id=int(conversation) if conversation.isdigit() else None,
+    )
+
+
+@router.post("/inbox/customers/{customer_id}/merge", response_class=HTMLResponse)
+def merge_customer(
+    request: Request,
+    db: Db,
+    user: Editor,
+    workspace: CurrentWorkspace,
+    customer_id: int,
+    source: Annotated[int, Form()],
+    conversation: Annotated[int, Form()],
+) -> Response:
+    """Merge another profile (`source`) into this one: its handles, conversations, tags and
+    notes come here."""
+    merge_customers(db, workspace.id, source, customer_id, user)
+    return _done(request, db, workspace.id, conversation)

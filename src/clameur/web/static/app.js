@@ -131,9 +131,43 @@
     var limit = parseInt(form.getAttribute("data-limit"), 10);
     var count = form.querySelector("[data-count]");
     if (!limit || !count) return;
-    var left = limit - event.target.value.length;
+    var text = event.target.value;
+    var left = limit - (form.getAttribute("data-network") === "x" ? xLength(text) : Array.from(text).length);
     count.textContent = left + " / " + limit;
     count.classList.toggle("is-over", left < 0);
+  });
+  // X weighs a post (twitter-text 3): a URL counts 23, Latin and punctuation 1, other
+  // characters (CJK, emoji) 2; an emoji with its modifiers and joined parts counts once.
+  var X_URL = /(?:https?:\/\/|www\.)[^\s<>"]+/gi;
+  function xWeight(code) {
+    return code <= 4351 || (code >= 8192 && code <= 8205) || (code >= 8208 && code <= 8223) ||
+      (code >= 8242 && code <= 8247) ? 1 : 2;
+  }
+  function xLength(text) {
+    var urls = 0;
+    text = text.normalize("NFC").replace(X_URL, function () { urls += 1; return ""; });
+    var total = urls * 23, joined = false;
+    Array.from(text).forEach(function (char) {
+      var code = char.codePointAt(0);
+      if (code === 0x200d) { joined = true; return; }
+      if (code === 0xfe0f || code === 0xfe0e || (code >= 0x1f3fb && code <= 0x1f3ff)) return;
+      if (joined) { joined = false; return; }
+      total += xWeight(code);
+    });
+    return total;
+  }
+  // Forms marked data-confirm ask before they are sent (deleting a rule).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.hasAttribute && form.hasAttribute("data-confirm") && !window.confirm(form.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    }
+  });
+  // On a rule's form, t tries the rule on the latest messages.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "t" || event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    var button = document.querySelector("#rule-form [data-key='t']");
+    if (button) { event.preventDefault(); button.click(); }
   });
   // A suggested reply fills the composer, ready to edit.
   document.addEventListener("click", function (event) {
