@@ -49,7 +49,7 @@ def _require_manager(user: User) -> None:
 def loads(session: Session, workspace_id: int) -> dict[int, int]:
     """Open and pending conversations per assignee in the workspace."""
     return {
-        int(user_id): int(count)
+        int(user_id or 0): int(count)
         for user_id, count in session.execute(
             select(Conversation.assignee_id, func.count())
             .where(

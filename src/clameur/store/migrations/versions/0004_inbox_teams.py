@@ -29,9 +29,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("queues", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column(
-                "assignment", sa.String(length=16), nullable=False, server_default="manual"
-            )
+            sa.Column("assignment", sa.String(length=16), nullable=False, server_default="manual")
         )
         batch_op.add_column(sa.Column("last_assignee_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
