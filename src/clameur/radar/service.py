@@ -356,8 +356,10 @@ def emerging_terms(
 ) -> list[EmergingTerm]:
     """Terms whose count in the last `window` (the current hour included) rose against their
     average over the same length of time in the `baseline_days` before, largest rise first."""
-    hours = max(1, round(window / timedelta(hours=1)))
-    current_start = bucket_start(now, "h1") - timedelta(hours=hours - 1)
+    # Terms are counted per hour: the window starts at the hour holding `now - window`, so
+    # that "the last hour" at 10:05 reads 9:00-10:05 rather than five minutes.
+    current_start = bucket_start(now - window, "h1")
+    hours = max(1.0, (now - current_start) / timedelta(hours=1))
     baseline_start = current_start - timedelta(days=baseline_days)
     current = dict(
         session.execute(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import orjson
@@ -562,7 +562,10 @@ def _crisis_page(request: Request, db: Db, workspace_id: int, shown: Any) -> Res
     now = utcnow()
     line = None
     if shown is not None:
-        line = shown.report["timeline"] if shown.report else crisis.timeline(db, shown, now)
+        line = dict(shown.report["timeline"] if shown.report else crisis.timeline(db, shown, now))
+        line["buckets"] = [
+            {**b, "at": datetime.fromisoformat(b["start"])} for b in line["buckets"]
+        ]
     return renderer(request).render(
         request,
         "radar_crisis.html",

@@ -1,0 +1,125 @@
+"""The radar pages: charts, alert rules with their backtest, alerts, crisis mode."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from clameur.kit.time import utcnow
+from clameur.models import Alert, AlertRule, CrisisMode, Role
+from clameur.radar.service import run_pass
+
+from conftest import Browser, Builders
+
+
+def _recent_posts(build: Builders, workspace: int, count: int = 40) -> None:
+    now = utcnow()
+    build.store(
+        workspace,
+        [
+            build.post(
+                created_at=now - timedelta(minutes=7 * i),
+                text="Toujours pas de remboursement pour le vol annulé #Ouigo",
+                lang="fr",
+                sentiment="negative" if i % 2 else "neutral",
+            )
+            for i in range(count)
+        ],
+    )
+
+
+def _manager(client: Browser, build: Builders) -> Browser:
+    build.user("mia@example.com", Role.manager, "Mia Manager")
+    assert client.sign_in("mia@example.com").status_code == 303
+    return client
+
+
+def test_the_radar_page_draws_volume_share_and_terms(
+    client: Browser, build: Builders, workspace: int, factory: sessionmaker[Session]
+) -> None:
+    build.query(workspace, "Vols", "vol")
+    _recent_posts(build, workspace)
+    run_pass(factory)
+    client = _manager(client, build)
+    page = client.get("/radar?period=24h")
+    assert page.status_code == 200
+    html = page.text
+    assert 'class="chart-line"' in html and 'class="chart-band"' in html
+    assert "Negative share" in html or "Part négative" in html
+    assert "remboursement" in html
+    live = client.get("/radar/live?period=7d")
+    assert live.status_code == 200 and 'class="chart-line"' in live.text
+
+
+def test_agents_see_the_rules_but_cannot_change_them(agent: Browser) -> None:
+    assert agent.get("/radar/rules").status_code == 200
+    refused = agent.submit("/radar/rules", {"name": "x", "kind": "volume", "threshold": "5"})
+    assert refused.status_code == 403
+
+
+def test_a_manager_writes_a_rule_after_a_backtest_and_a_bad_one_says_why(
+    client: Browser, build: Builders, workspace: int, factory: sessionmaker[Session]
+) -> None:
+    _recent_posts(build, workspace)
+    run_pass(factory)
+    client = _manager(client, build)
+    form = {"name": "Beaucoup", "kind": "volume", "threshold": "3", "window_minutes": "60", "cooldown_minutes": "60"}
+    trial = client.submit("/radar/rules/backtest", form)
+    assert trial.status_code == 200
+    assert "would have fired 1 time" in trial.text or "aurait" in trial.text
+    bad = client.submit("/radar/rules", {**form, "threshold": "0"})
+    assert bad.status_code == 422
+    assert "at least 1" in bad.text
+    saved = client.submit(
+        "/radar/rules",
+        {**form, "emails": "crise@example.com", "webhook_url": "https://hooks.example.com/x"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    rules = build.all(AlertRule)
+    assert [r.name for r in rules] == ["Beaucoup"]
+    assert [c["type"] for c in rules[0].channels] == ["email", "webhook"]
+    assert "Beaucoup" in client.get("/radar/rules").text
+
+
+def test_an_alert_page_explains_what_moved(
+    client: Browser, build: Builders, workspace: int, factory: sessionmaker[Session]
+) -> None:
+    _recent_posts(build, workspace)
+    with factory() as session, session.begin():
+        session.add(AlertRule(workspace_id=workspace, name="Tout", kind="volume", threshold=2, window_minutes=60))
+    run_pass(factory)
+    alerts = build.all(Alert)
+    assert len(alerts) == 1
+    client = _manager(client, build)
+    page = client.get(f"/radar/alerts/{alerts[0].id}")
+    assert page.status_code == 200
+    assert "Top posts" in page.text or "Publications" in page.text
+    assert "remboursement" in page.text
+    assert client.get("/radar/alerts").status_code == 200
+    assert client.get("/radar/alerts/999999").status_code == 404
+
+
+def test_crisis_mode_from_switch_on_to_post_mortem(client: Browser, build: Builders, workspace: int) -> None:
+    _recent_posts(build, workspace, 10)
+    client = _manager(client, build)
+    started = client.submit("/radar/crisis/start", {"reason": "Vols annulés"}, follow_redirects=False)
+    assert started.status_code == 303
+    room = client.get("/radar/crisis")
+    assert "Vols annulés" in room.text
+    assert "crisis-banner" in client.get("/radar").text
+    ended = client.submit("/radar/crisis/end", follow_redirects=False)
+    assert ended.status_code == 303
+    crisis = build.all(CrisisMode)[0]
+    assert crisis.report is not None
+    report = client.get(f"/radar/crisis/{crisis.id}")
+    assert report.status_code == 200 and f"/radar/crisis/{crisis.id}/report.md" in report.text
+    markdown = client.get(f"/radar/crisis/{crisis.id}/report.md")
+    assert markdown.headers["content-type"].startswith("text/markdown")
+    assert markdown.text.startswith(f"# Post-mortem: crisis #{crisis.id}")
+    assert client.get(f"/radar/crisis/{crisis.id}/report.json").json()["reason"] == "Vols annulés"
+
+
+def test_agents_cannot_switch_crisis_mode_on(agent: Browser) -> None:
+    assert agent.submit("/radar/crisis/start", {"reason": "x"}).status_code == 403
