@@ -67,3 +67,26 @@ def test_an_agent_answers_a_complaint_and_a_colleague_sees_her(page, browser, se
     page.locator("#conversation .status-resolved").wait_for()
     page.goto(server + "/inbox?queue=care")
     assert page.locator(f'[data-conversation="{conversation_id}"]').count() == 0
+
+
+def test_a_manager_tries_a_rule_before_saving_it(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    _login(page, server, "camille@clameur.local")
+    page.goto(server + "/inbox")
+    page.click("text=Règles")
+    page.click("text=Nouvelle règle")
+    page.fill("input[name=name]", "Réclamations influentes")
+    # The condition is checked as it is typed; a mistake is shown where it is.
+    page.type("#rule-condition", "intent:complaint AND (")
+    page.locator("#condition-check .syntax-error").wait_for()
+    page.fill("#rule-condition", "")
+    page.type("#rule-condition", "intent:complaint")
+    page.locator("#condition-check .validation-ok").wait_for()
+    page.fill("input[name=tags]", "réclamation")
+    # t tries the rule on the latest messages, before anything is saved.
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("t")
+    page.locator("#trial .trial-count").wait_for()
+    assert "derniers" in page.locator("#trial .trial-count").inner_text()
+    page.click("text=Enregistrer la règle")
+    page.locator(".alert-success").wait_for()
+    assert "Réclamations influentes" in page.locator(".rules-table").inner_text()

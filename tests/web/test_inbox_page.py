@@ -73,6 +73,23 @@ def test_bulk_actions_apply_to_every_selected_conversation(agent, build, workspa
     assert {c.status for c in build.all(Conversation)} == {"resolved"}
 
 
+def test_bulk_assignment_gives_the_selected_conversations_to_a_colleague(agent, build, workspace):
+    _brand(build, workspace)
+    build.store(workspace, [build.post(text=f"@acme question {n}?") for n in range(2)])
+    bob = build.user(email="bob@example.com", name="Bob Martin")
+    ids = [conversation.id for conversation in build.all(Conversation)]
+    token = agent.csrf("/inbox")
+    response = agent.post(
+        "/inbox/bulk",
+        data={"ids": ids, "action": "assign", "assignee": str(bob), "csrf_token": token},
+        headers=HTMX,
+    )
+    assert response.status_code == 204
+    assert {c.assignee_id for c in build.all(Conversation)} == {bob}
+    history = [e.data for e in build.all(AuditEvent) if e.action == "assigned"]
+    assert [entry["to"] for entry in history] == [bob, bob]
+
+
 def test_a_second_agent_sees_who_is_on_the_conversation(agent, build, workspace, app, browser_for):
     conversation_id = _conversation(build, workspace)
     agent.get(f"/inbox/c/{conversation_id}", headers=HTMX)  # Ann opens it

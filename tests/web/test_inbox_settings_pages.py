@@ -8,7 +8,16 @@ from datetime import timedelta
 
 from clameur.inbox.sla import notify_breaches
 from clameur.kit.time import utcnow
-from clameur.models import Conversation, Customer, NetworkAccount, Queue, Role, Rule, User
+from clameur.models import (
+    Conversation,
+    Customer,
+    NetworkAccount,
+    Notification,
+    Queue,
+    Role,
+    Rule,
+    User,
+)
 from clameur.store.engine import unit_of_work
 
 HTMX = {"HX-Request": "true"}
@@ -151,6 +160,11 @@ def test_the_bell_counts_a_breach_and_marks_it_read(client, build, workspace):
     assert "1 notification non lue" in count.text
     panel = manager.get("/inbox/notifications", headers=HTMX)
     assert "Première réponse en retard : Marie" in panel.text
+    [notification] = build.all(Notification)
+    opened = manager.get(f"/inbox/notifications/{notification.id}")
+    assert opened.status_code == 200 and f'data-thread="{conversation_id}"' in opened.text
+    assert build.load(Notification, notification.id).read_at is not None
+    build.update(Notification, notification.id, read_at=None)
     token = manager.csrf("/inbox")
     read = manager.post("/inbox/notifications/read", data={"csrf_token": token}, headers=HTMX)
     assert read.headers["HX-Trigger"] == "notifications-changed"

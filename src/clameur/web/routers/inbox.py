@@ -26,7 +26,15 @@ from clameur.inbox.priority import Priority, explain
 from clameur.inbox.suggestions import suggest_replies
 from clameur.kit.errors import ClameurError, NotFound
 from clameur.kit.time import utcnow
-from clameur.models import Conversation, Customer, Queue, Reply, SavedReply, User
+from clameur.models import (
+    Conversation,
+    Customer,
+    Notification,
+    Queue,
+    Reply,
+    SavedReply,
+    User,
+)
 from clameur.models.inbox import STATUSES
 from clameur.web.deps import CurrentUser, CurrentWorkspace, Db, Editor
 from clameur.web.reads import sidebar
@@ -341,12 +349,16 @@ def bulk(
     ids: Annotated[list[int], Form()],
     action: Annotated[str, Form()],
     tag: Annotated[str, Form()] = "",
+    assignee: Annotated[str, Form()] = "",
 ) -> Response:
-    """Assign to me, resolve or tag several conversations at once."""
+    """Assign (to me or to a colleague), resolve or tag several conversations at once."""
     for conversation_id in ids:
         conversation = actions.get_conversation(db, workspace.id, conversation_id)
         if action == "assign_me":
             actions.assign(db, conversation, user.id, user)
+        elif action == "assign":
+            target = int(assignee) if assignee.isdigit() else None
+            actions.assign(db, conversation, target, user)
         elif action == "resolve":
             actions.set_status(db, conversation, "resolved", user)
         elif action == "tag" and tag.strip():
@@ -414,15 +426,8 @@ def notification_open(
     db: Db, user: CurrentUser, workspace: CurrentWorkspace, notification_id: int
 ) -> Response:
     """Follow a notification's link, marking it read."""
-    found = next(
-        (
-            n
-            for n in notifications.recent(db, workspace.id, user.id, 200)
-            if n.id == notification_id
-        ),
-        None,
-    )
-    if found is None:
+    found = db.get(Notification, notification_id)
+    if found is None or found.user_id != user.id or found.workspace_id != workspace.id:
         raise NotFound(f"notification {notification_id} not found")
     notifications.mark_read(db, workspace.id, user.id, notification_id)
     link = found.link if found.link.startswith("/") else "/inbox"

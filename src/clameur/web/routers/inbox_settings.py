@@ -373,6 +373,5 @@ def change_agent(
     if value and not value.isdigit():
         raise ClameurError(f"{value!r} is not a whole number")
     assignment.set_capacity(db, agent, int(value) if value else None, user)
-    require_manager(user)
     assignment.set_away(db, agent, away == "on")
     return RedirectResponse("/inbox/team?done=agent", status_code=303)
