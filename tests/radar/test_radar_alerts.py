@@ -41,7 +41,9 @@ def _daily_shape(moment: datetime) -> float:
     return 6 + 5 * math.sin((hour - 9) / 24 * 2 * math.pi)
 
 
-def _fill(session: Session, series_id: int, until: datetime, spike_at: datetime | None = None) -> None:
+def _fill(
+    session: Session, series_id: int, until: datetime, spike_at: datetime | None = None
+) -> None:
     moment = START
     rows = []
     while moment < until:
@@ -96,7 +98,9 @@ def test_scoring_in_two_passes_equals_one_pass(session: Session) -> None:
     _fill(session, b.id, BASE_TIME, spike_at=BASE_TIME - timedelta(hours=5))
     once = score_workspace(session, first.id, BASE_TIME)
     halfway = BASE_TIME - timedelta(days=1, minutes=3)
-    twice = score_workspace(session, second.id, halfway) + score_workspace(session, second.id, BASE_TIME)
+    twice = score_workspace(session, second.id, halfway) + score_workspace(
+        session, second.id, BASE_TIME
+    )
     assert [(r.start, r.metric, r.score, r.expected) for r in once] == [
         (r.start, r.metric, r.score, r.expected) for r in twice
     ]
@@ -115,7 +119,10 @@ def test_a_spike_opens_one_alert_that_updates_and_tells_each_channel_once(sessio
         sensitivity=0.5,
         min_volume=10,
         cooldown_minutes=120,
-        channels=[{"type": "webhook", "url": "http://127.0.0.1:9/hook"}, {"type": "email", "to": "crisis@example.com"}],
+        channels=[
+            {"type": "webhook", "url": "http://127.0.0.1:9/hook"},
+            {"type": "email", "to": "crisis@example.com"},
+        ],
     )
     session.add(rule)
     session.flush()
@@ -154,7 +161,9 @@ def test_the_backtest_counts_the_episodes_a_rule_would_have_opened(session: Sess
     series = ensure_series(session, workspace.id)["workspace"]
     _fill(session, series.id, BASE_TIME, spike_at=BASE_TIME - timedelta(hours=30))
     score_workspace(session, workspace.id, BASE_TIME)
-    quiet = backtest(session, workspace.id, None, RuleSpec("volume", threshold=10_000), now=BASE_TIME)
+    quiet = backtest(
+        session, workspace.id, None, RuleSpec("volume", threshold=10_000), now=BASE_TIME
+    )
     assert quiet.alerts == 0
     smart = backtest(session, workspace.id, None, RuleSpec("smart", sensitivity=0.5), now=BASE_TIME)
     assert smart.alerts == 1
@@ -174,7 +183,10 @@ def test_plain_rules_count_posts_and_negative_share_in_a_sliding_window() -> Non
 
 def test_triggers_within_the_cooldown_are_one_episode() -> None:
     spec = RuleSpec("volume", threshold=1, window_minutes=5, cooldown_minutes=30)
-    buckets = [Bucket(START + i * BUCKET, volume=1 if i in (0, 3, 6, 20) else 0, negative=0) for i in range(24)]
+    buckets = [
+        Bucket(START + i * BUCKET, volume=1 if i in (0, 3, 6, 20) else 0, negative=0)
+        for i in range(24)
+    ]
     grouped = episodes(spec, triggers(spec, buckets))
     assert [len(e.triggers) for e in grouped] == [3, 1]
 

@@ -79,7 +79,10 @@ def smtp() -> Iterator[tuple[MailSettings, _Inbox]]:
         port = probe.getsockname()[1]
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
-    yield MailSettings(host="127.0.0.1", port=port, starttls=False, sender="radar@clameur.local"), inbox
+    yield (
+        MailSettings(host="127.0.0.1", port=port, starttls=False, sender="radar@clameur.local"),
+        inbox,
+    )
     controller.stop()
 
 
@@ -87,7 +90,9 @@ def _alert_with(factory: sessionmaker[Session], channels: list[dict[str, Any]]) 
     with unit_of_work(factory) as session:
         workspace = make_workspace(session)
         series = ensure_series(session, workspace.id)["workspace"]
-        rule = AlertRule(workspace_id=workspace.id, name="Remboursements", kind="smart", channels=channels)
+        rule = AlertRule(
+            workspace_id=workspace.id, name="Remboursements", kind="smart", channels=channels
+        )
         session.add(rule)
         session.flush()
         alert = Alert(
@@ -112,7 +117,15 @@ def _alert_with(factory: sessionmaker[Session], channels: list[dict[str, Any]]) 
                     channel=f"{index}:{channel['type']}",
                     event="opened",
                     target=channel,
-                    payload={"event": "opened", "alert_id": alert.id, "rule": rule.name, "metric": "volume", "value": 120, "expected": 12, "peak_value": 120},
+                    payload={
+                        "event": "opened",
+                        "alert_id": alert.id,
+                        "rule": rule.name,
+                        "metric": "volume",
+                        "value": 120,
+                        "expected": 12,
+                        "peak_value": 120,
+                    },
                 )
             )
         return alert.id
@@ -131,13 +144,19 @@ def test_a_webhook_gets_a_body_slack_reads_and_a_signature_it_can_check(
     url, handler = hook
     _alert_with(factory, [{"type": "webhook", "url": url, "secret": SECRET}])
     with httpx.Client() as client:
-        done = deliver_due(factory, make_sender(MailSettings(), client, "en", "https://clameur.example"))
+        done = deliver_due(
+            factory, make_sender(MailSettings(), client, "en", "https://clameur.example")
+        )
     assert done.sent == 1
     headers, body = handler.received[0]
     payload = json.loads(body)
     assert payload["text"].startswith('Clameur alert "Remboursements": 120 where 12 were expected')
-    assert payload["text"].endswith("https://clameur.example/radar/alerts/" + str(payload["clameur"]["alert_id"]))
-    expected = hmac.new(SECRET.encode(), headers[TIMESTAMP_HEADER].encode() + b"." + body, hashlib.sha256)
+    assert payload["text"].endswith(
+        "https://clameur.example/radar/alerts/" + str(payload["clameur"]["alert_id"])
+    )
+    expected = hmac.new(
+        SECRET.encode(), headers[TIMESTAMP_HEADER].encode() + b"." + body, hashlib.sha256
+    )
     assert headers[SIGNATURE_HEADER] == "sha256=" + expected.hexdigest()
     assert _deliveries(factory)[0].status == "sent"
 
@@ -194,7 +213,9 @@ def test_an_alert_email_goes_through_the_smtp_server(
     assert "Remboursements" in content and "120" in content
 
 
-def test_without_an_smtp_server_the_email_waits_instead_of_being_lost(factory: sessionmaker[Session]) -> None:
+def test_without_an_smtp_server_the_email_waits_instead_of_being_lost(
+    factory: sessionmaker[Session],
+) -> None:
     _alert_with(factory, [{"type": "email", "to": "crise@example.com"}])
     with httpx.Client() as client:
         assert deliver_due(factory, make_sender(MailSettings(), client)).retried == 1
@@ -205,5 +226,10 @@ def test_without_an_smtp_server_the_email_waits_instead_of_being_lost(factory: s
 
 def test_the_message_is_written_in_french_or_english() -> None:
     facts = {"event": "over", "rule": "Vol annulé", "metric": "negative", "peak_value": 42}
-    assert alert_text(facts, "fr") == "Alerte Clameur « Vol annulé » terminée (pic 42, volume négatif)."
-    assert alert_text(facts, "en") == 'Clameur alert "Vol annulé" is over (peak 42, negative volume).'
+    assert (
+        alert_text(facts, "fr")
+        == "Alerte Clameur « Vol annulé » terminée (pic 42, volume négatif)."
+    )
+    assert (
+        alert_text(facts, "en") == 'Clameur alert "Vol annulé" is over (peak 42, negative volume).'
+    )

@@ -22,7 +22,9 @@ from clameur.radar.crisis import (
 from clameur.radar.series import update_series
 
 
-def test_crisis_mode_is_on_until_a_manager_ends_it_and_then_leaves_a_post_mortem(session: Session) -> None:
+def test_crisis_mode_is_on_until_a_manager_ends_it_and_then_leaves_a_post_mortem(
+    session: Session,
+) -> None:
     workspace = make_workspace(session)
     records = [
         make_record(

@@ -44,8 +44,16 @@ def test_bucket_start_rounds_down_to_five_minutes_hours_and_days() -> None:
 
 def test_each_post_is_counted_once_however_many_passes_run(session: Session) -> None:
     workspace = make_workspace(session)
-    add_posts(session, workspace.id, _records(30, text="Le festival est une arnaque", sentiment="negative"))
-    add_posts(session, workspace.id, _records(10, 40, text="Super concert hier soir", sentiment="positive"))
+    add_posts(
+        session,
+        workspace.id,
+        _records(30, text="Le festival est une arnaque", sentiment="negative"),
+    )
+    add_posts(
+        session,
+        workspace.id,
+        _records(10, 40, text="Super concert hier soir", sentiment="positive"),
+    )
     first = update_series(session, workspace.id, limit=25)
     second = update_series(session, workspace.id, limit=25)
     third = update_series(session, workspace.id, limit=25)
@@ -106,7 +114,9 @@ def test_unique_authors_add_up_across_buckets_without_double_counting(session: S
 
 def test_terms_are_counted_per_hour_without_stop_words(session: Session) -> None:
     workspace = make_workspace(session)
-    add_posts(session, workspace.id, _records(4, text="Toujours pas de remboursement pour le vol #Ouigo"))
+    add_posts(
+        session, workspace.id, _records(4, text="Toujours pas de remboursement pour le vol #Ouigo")
+    )
     update_series(session, workspace.id)
     counts = dict(session.execute(select(RadarTerm.term, RadarTerm.count)).all())
     assert counts["remboursement"] == 4

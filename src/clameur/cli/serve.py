@@ -69,14 +69,19 @@ def _runner(config: Any, factory: Any, demo: bool) -> Runner:
     """The pipeline's runner with everything it delivers: replies, radar passes, alerts."""
     import httpx
 
+    from clameur.accounts.service import poll_due, reply_senders, secret_box
     from clameur.radar.channels import make_sender
 
     base_url = config.web.public_url or f"http://{config.web.host}:{config.web.port}"
+    box = secret_box(config)
+    senders: dict[str, Any] = dict(reply_senders(factory, box))
+    senders.update(_reply_connectors(factory, config.demo.seed, demo) or {})
     return Runner(
         factory,
         config.pipeline.batch_size,
         config.pipeline.poll_seconds,
-        connectors=_reply_connectors(factory, config.demo.seed, demo),
+        connectors=senders,
+        listen=lambda: poll_due(factory, box),
         radar_every=config.radar.update_seconds,
         alert_sender=make_sender(
             config.mail, httpx.Client(timeout=10.0), config.web.default_locale, base_url

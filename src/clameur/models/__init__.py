@@ -1,6 +1,6 @@
 """ORM classes, one module per aggregate; importing this package registers every table."""
 
-from clameur.models.account import NetworkAccount
+from clameur.models.account import NetworkAccount, WebhookDelivery
 from clameur.models.author import Author
 from clameur.models.inbox import (
     AuditEvent,
@@ -20,10 +20,30 @@ from clameur.models.inbox import (
 from clameur.models.job import InboundItem, Job
 from clameur.models.post import Correction, Match, Post
 from clameur.models.query import SavedQuery
+from clameur.models.radar import (
+    Alert,
+    AlertDelivery,
+    AlertRule,
+    CrisisMode,
+    RadarBucket,
+    RadarPoint,
+    RadarProgress,
+    RadarSeries,
+    RadarTerm,
+)
 from clameur.models.user import Role, User
 from clameur.models.workspace import Competitor, Workspace
 
 __all__ = [
+    "Alert",
+    "AlertDelivery",
+    "AlertRule",
+    "CrisisMode",
+    "RadarBucket",
+    "RadarPoint",
+    "RadarProgress",
+    "RadarSeries",
+    "RadarTerm",
     "AuditEvent",
     "Author",
     "Conversation",
@@ -48,5 +68,6 @@ __all__ = [
     "Role",
     "SavedQuery",
     "User",
+    "WebhookDelivery",
     "Workspace",
 ]

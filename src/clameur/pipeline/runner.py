@@ -34,6 +34,9 @@ from clameur.pipeline.jobs import JobFunction, run_one_job
 from clameur.pipeline.schemas import PostIn
 from clameur.pipeline.stages import BatchResult, new_analyzer, run_batch_isolating_failures
 from clameur.query import QueryIndex
+from clameur.radar.channels import Sender as AlertSender
+from clameur.radar.channels import deliver_due as deliver_alerts
+from clameur.radar.service import run_pass as run_radar_pass
 from clameur.store.engine import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -154,6 +157,11 @@ class Runner:
         poll_seconds: float = 1.0,
         jobs: dict[str, JobFunction] | None = None,
         connectors: Mapping[str, ReplySender] | None = None,
+        radar_every: float | None = None,
+        alert_sender: AlertSender | None = None,
+        keep_5min_days: int = 35,
+        listen: Callable[[], object] | None = None,
+        listen_every: float = 30.0,
     ) -> None:
         self.factory = factory
         self.batch_size = batch_size
@@ -168,11 +176,23 @@ class Runner:
         # Service-level breaches are looked for at most this often (monotonic seconds).
         self.sla_every = 30.0
         self.next_sla_check = 0.0
+        # The radar counts new posts into its series, scores finished buckets and runs the
+        # alert rules every `radar_every` seconds (None: not in this runner).
+        self.radar_every = radar_every
+        self.next_radar_pass = 0.0
+        self.alert_sender = alert_sender
+        self.keep_5min_days = keep_5min_days
+        # Polls the network accounts whose turn has come (each account keeps its own pace).
+        self.listen = listen
+        self.listen_every = listen_every
+        self.next_listen = 0.0
 
     def run_once(self) -> bool:
         """Do one unit of work; False when there was nothing to do."""
         delivered = self.deliver_replies()
         self.check_service_levels()
+        self.radar_pass()
+        self.listen_to_networks()
         result = process_inbound(self.factory, self.cache, self.batch_size)
         if result is not None:
             if self.on_batch:
@@ -201,6 +221,32 @@ class Runner:
                 notify_breaches(session)
         except Exception:  # noqa: BLE001 - a failing check must not stop ingestion
             log.exception("service-level check failed")
+
+    def listen_to_networks(self) -> None:
+        """Poll the connected accounts (every `listen_every` seconds at most)."""
+        if self.listen is None or time.monotonic() < self.next_listen:
+            return
+        self.next_listen = time.monotonic() + self.listen_every
+        try:
+            self.listen()
+        except Exception:  # noqa: BLE001 - one network's trouble must not stop ingestion
+            log.exception("listening to the networks failed")
+
+    def radar_pass(self) -> None:
+        """Bring the radar's series, scores and alerts up to date, then send alert messages
+        (every `radar_every` seconds at most)."""
+        if self.radar_every is None or time.monotonic() < self.next_radar_pass:
+            return
+        self.next_radar_pass = time.monotonic() + self.radar_every
+        try:
+            run_radar_pass(self.factory, keep_5min_days=self.keep_5min_days)
+        except Exception:  # noqa: BLE001 - a failing radar pass must not stop ingestion
+            log.exception("radar pass failed")
+        if self.alert_sender is not None:
+            try:
+                deliver_alerts(self.factory, self.alert_sender)
+            except Exception:  # noqa: BLE001
+                log.exception("alert delivery failed")
 
     def drain(self) -> None:
         """Work until both queues are empty."""

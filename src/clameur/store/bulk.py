@@ -33,7 +33,7 @@ def _convert(
     """One column's values as the driver takes them (None stays None)."""
     if process is None:
         return values
-    out = []
+    out: list[Any] = []
     for value in values:
         if value is None:
             out.append(None)

@@ -27,7 +27,17 @@ from clameur.web.csrf import verify_csrf
 from clameur.web.deps import CurrentUser, CurrentWorkspace, Db, LoginRequired
 from clameur.web.i18n import load_translations
 from clameur.web.reads import sidebar
-from clameur.web.routers import api, auth, inbox, inbox_settings, listening, posts, queries
+from clameur.web.routers import (
+    accounts,
+    api,
+    auth,
+    inbox,
+    inbox_settings,
+    listening,
+    posts,
+    queries,
+    radar,
+)
 from clameur.web.schemas import Health
 from clameur.web.templating import Renderer, renderer
 
@@ -188,5 +198,7 @@ def create_app(settings: Settings, factory: sessionmaker[Session] | None = None)
     app.include_router(inbox_settings.router)
     app.include_router(posts.router)
     app.include_router(queries.router)
+    app.include_router(radar.router)
+    app.include_router(accounts.router)
     app.include_router(api.router)
     return app

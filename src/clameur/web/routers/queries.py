@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -58,7 +58,7 @@ def _form(
     workspace: Workspace,
     *,
     query_id: int | None,
-    values: dict[str, str],
+    values: dict[str, Any],
     error: ClameurError | None = None,
 ) -> Response:
     syntax_error = error if isinstance(error, QuerySyntaxError) else None

@@ -1,0 +1,1 @@
+"""Network accounts: their encrypted settings, polling, webhooks and health."""

@@ -1,0 +1,519 @@
+"""The workspace's network accounts: connect them, listen through them, receive their pushes.
+
+Connectors talk to the networks and never touch the database; this module is the other half.
+It keeps each account's settings encrypted (`SecretBox`), polls the accounts whose turn has
+come, and stores what they read in the inbound queue *with* the checkpoint that says where the
+read stopped, in one transaction: a crash before the commit reads the same posts again (and the
+store's unique (network, id) keeps them once), a crash after it resumes after them.
+
+Failures are told apart the way the connectors raise them: a rate limit or an outage sets
+`retry_at` and the account waits; an expired or revoked token marks the account
+`needs_attention` with the network's message, and the other accounts go on; a permanent error on
+one source is recorded and the other sources go on.
+
+Webhook deliveries are stored as received (headers and raw body, keyed by the body's digest so
+that a redelivery is recognised), but only after the signature check passed: an unsigned or
+wrongly signed delivery is refused and logged, and nothing is read from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from clameur.connectors import registry
+from clameur.connectors.base import (
+    AuthError,
+    Capability,
+    Connector,
+    ConnectorConfig,
+    ConnectorError,
+    OutboxSender,
+    PermanentError,
+    RetryableError,
+)
+from clameur.connectors.secrets import SecretBox
+from clameur.kit.errors import ClameurError, NotFound
+from clameur.kit.time import utcnow
+from clameur.models import NetworkAccount, WebhookDelivery
+from clameur.pipeline.runner import enqueue_posts
+from clameur.settings import Settings
+from clameur.store.engine import unit_of_work
+
+log = logging.getLogger(__name__)
+
+POLL_EVERY = timedelta(minutes=2)
+MAX_PAGES = 10
+ConnectorFactory = Callable[[str, ConnectorConfig], Connector[Any]]
+
+
+def secret_box(settings: Settings) -> SecretBox:
+    """The box that seals the accounts' settings. Without CLAMEUR_CONNECTORS__SECRET_KEY, a key
+    is made once and kept in the data folder (fine on one machine; set the variable when
+    several processes or machines share the database)."""
+    configured = settings.connectors.secret_key.get_secret_value()
+    if configured:
+        return SecretBox.from_settings(settings)
+    path = settings.data_dir / "connectors_key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return SecretBox(path.read_text().strip())
+
+
+# --- Accounts ------------------------------------------------------------------------------
+
+
+def list_accounts(session: Session, workspace_id: int) -> list[NetworkAccount]:
+    """The workspace's accounts, by network and handle."""
+    return list(
+        session.scalars(
+            select(NetworkAccount)
+            .where(NetworkAccount.workspace_id == workspace_id)
+            .order_by(NetworkAccount.network, NetworkAccount.handle)
+        )
+    )
+
+
+def get_account(session: Session, workspace_id: int, account_id: int) -> NetworkAccount:
+    """One account of the workspace."""
+    account = session.get(NetworkAccount, account_id)
+    if account is None or account.workspace_id != workspace_id:
+        raise NotFound(f"no network account {account_id} in this workspace")
+    return account
+
+
+def account_config(box: SecretBox, account: NetworkAccount) -> ConnectorConfig:
+    """The account's settings, decrypted."""
+    if not account.config_encrypted:
+        raise PermanentError(f"the account {account.handle} has no settings yet", account.network)
+    return box.decrypt(account.config_encrypted, registry.config_model(account.network))
+
+
+def save_account(
+    session: Session,
+    box: SecretBox,
+    workspace_id: int,
+    network: str,
+    form: Mapping[str, Any],
+    account_id: int | None = None,
+) -> NetworkAccount:
+    """Create or update an account from its settings form; secrets left blank are kept."""
+    model = registry.config_model(network)
+    account = get_account(session, workspace_id, account_id) if account_id else None
+    previous = account_config(box, account) if account and account.config_encrypted else None
+    config = model.from_form(form, previous)
+    handle = str(form.get("account_name") or "").strip() or (account.handle if account else "")
+    if not handle:
+        raise ClameurError("give the account a name (its handle on the network, or a label)")
+    if account is None:
+        account = NetworkAccount(workspace_id=workspace_id, network=network, handle=handle[:200])
+        session.add(account)
+    account.handle = handle[:200]
+    account.config_encrypted = box.encrypt(config)
+    if account.status == "needs_attention":
+        # New credentials: give them a chance.
+        account.status = "active"
+        account.retry_at = None
+    session.flush()
+    return account
+
+
+def set_paused(session: Session, account: NetworkAccount, paused: bool) -> None:
+    """Pause or resume an account (a paused account is neither polled nor pushed to)."""
+    account.status = "paused" if paused else "active"
+    account.retry_at = None
+    session.flush()
+
+
+def _record_error(account: NetworkAccount, error: Exception, now: datetime) -> None:
+    account.last_error = str(error)[:2000]
+    account.last_error_at = now
+    if isinstance(error, AuthError):
+        account.status = "needs_attention"
+    elif isinstance(error, RetryableError):
+        account.retry_at = error.retry_at or now + timedelta(seconds=error.delay)
+
+
+def check_account(
+    session: Session,
+    box: SecretBox,
+    account: NetworkAccount,
+    create: ConnectorFactory = registry.create,
+) -> str:
+    """Ask the network who the credentials belong to; updates the handle and the health."""
+    now = utcnow()
+    connector = create(account.network, account_config(box, account))
+    try:
+        identity = connector.check()
+    except ConnectorError as error:
+        _record_error(account, error, now)
+        raise
+    finally:
+        _save_updated_config(box, account, connector)
+        connector.close()
+    account.handle = identity.handle[:200] or account.handle
+    account.display_name = identity.display_name[:200]
+    account.external_id = identity.external_id
+    account.status = "active"
+    account.last_success_at = now
+    account.last_error = None
+    account.retry_at = None
+    session.flush()
+    return identity.handle
+
+
+def _save_updated_config(
+    box: SecretBox, account: NetworkAccount, connector: Connector[Any]
+) -> None:
+    updated = connector.updated_config()
+    if updated is not None:
+        account.config_encrypted = box.encrypt(updated)
+
+
+# --- Listening -----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class PollResult:
+    """What one poll of one account did."""
+
+    account_id: int
+    posts: int = 0
+    sources: int = 0
+    errors: list[str] = field(default_factory=list)
+    waiting_until: datetime | None = None
+
+
+def due_accounts(session: Session, now: datetime, every: timedelta = POLL_EVERY) -> list[int]:
+    """The active accounts whose turn to be polled has come (rate limits respected)."""
+    statement = select(NetworkAccount.id).where(
+        NetworkAccount.status == "active",
+        NetworkAccount.config_encrypted.is_not(None),
+        or_(NetworkAccount.retry_at.is_(None), NetworkAccount.retry_at <= now),
+        or_(NetworkAccount.last_polled_at.is_(None), NetworkAccount.last_polled_at <= now - every),
+    )
+    return list(session.scalars(statement.order_by(NetworkAccount.last_polled_at)))
+
+
+def poll_account(
+    factory: sessionmaker[Session],
+    box: SecretBox,
+    account_id: int,
+    create: ConnectorFactory = registry.create,
+    max_pages: int = MAX_PAGES,
+) -> PollResult:
+    """Read every source of the account from its checkpoint; each page of posts is queued with
+    its new checkpoint in one transaction."""
+    result = PollResult(account_id)
+    with unit_of_work(factory) as session:
+        account = session.get(NetworkAccount, account_id)
+        if account is None or account.status != "active":
+            return result
+        network, workspace_id = account.network, account.workspace_id
+        account.last_polled_at = utcnow()
+        connector = create(network, account_config(box, account))
+    try:
+        if not connector.can(Capability.listen):
+            return result
+        for source in connector.sources():
+            result.sources += 1
+            for _page in range(max_pages):
+                with unit_of_work(factory) as session:
+                    account = session.get(NetworkAccount, account_id)
+                    assert account is not None
+                    checkpoint = (account.checkpoints or {}).get(source.key)
+                    try:
+                        fetched = connector.listen(source, checkpoint)
+                    except PermanentError as error:
+                        _record_error(account, error, utcnow())
+                        result.errors.append(f"{source.key}: {error}")
+                        break
+                    except ConnectorError as error:
+                        _record_error(account, error, utcnow())
+                        _save_updated_config(box, account, connector)
+                        result.errors.append(f"{source.key}: {error}")
+                        result.waiting_until = account.retry_at
+                        return result
+                    payloads = [post.model_dump(mode="json") for post in fetched.posts]
+                    if payloads:
+                        enqueue_posts(session, workspace_id, f"{network}:{account_id}", payloads)
+                    account.checkpoints = {
+                        **(account.checkpoints or {}),
+                        source.key: fetched.checkpoint,
+                    }
+                    _count_fetched(account, len(payloads))
+                    account.last_success_at = utcnow()
+                    _save_updated_config(box, account, connector)
+                    result.posts += len(payloads)
+                if not fetched.more:
+                    break
+    finally:
+        connector.close()
+    return result
+
+
+def _count_fetched(account: NetworkAccount, count: int) -> None:
+    today = utcnow().date()
+    if account.fetched_day != today:
+        account.fetched_day = today
+        account.fetched_today = 0
+    account.fetched_today += count
+
+
+def poll_due(
+    factory: sessionmaker[Session], box: SecretBox, create: ConnectorFactory = registry.create
+) -> list[PollResult]:
+    """Poll every account whose turn has come; one failing account never stops the others."""
+    with unit_of_work(factory) as session:
+        ids = due_accounts(session, utcnow())
+    results = []
+    for account_id in ids:
+        try:
+            results.append(poll_account(factory, box, account_id, create))
+        except ClameurError as error:
+            # Settings that cannot be read (a wrong key): the account needs a person.
+            with unit_of_work(factory) as session:
+                account = session.get(NetworkAccount, account_id)
+                if account is not None:
+                    account.status = "needs_attention"
+                    account.last_error = str(error)
+                    account.last_error_at = utcnow()
+            results.append(PollResult(account_id, errors=[str(error)]))
+    return results
+
+
+# --- Replies -------------------------------------------------------------------------------
+
+
+def reply_senders(
+    factory: sessionmaker[Session], box: SecretBox, create: ConnectorFactory = registry.create
+) -> dict[str, OutboxSender]:
+    """The outbox's senders for every network that can reply: each uses the workspace's active
+    account on that network."""
+
+    def sender_for(network: str) -> OutboxSender:
+        def connector_for(workspace_id: int) -> Connector[Any]:
+            with unit_of_work(factory) as session:
+                account = session.scalars(
+                    select(NetworkAccount).where(
+                        NetworkAccount.workspace_id == workspace_id,
+                        NetworkAccount.network == network,
+                        NetworkAccount.status == "active",
+                        NetworkAccount.config_encrypted.is_not(None),
+                    )
+                ).first()
+                if account is None:
+                    raise PermanentError(
+                        f"no active {network} account is connected in this workspace", network
+                    )
+                return create(network, account_config(box, account))
+
+        return OutboxSender(connector_for)
+
+    senders = {}
+    for network in registry.networks():
+        try:
+            if Capability.reply in registry.get(network).capabilities:
+                senders[network] = sender_for(network)
+        except ClameurError:
+            continue
+    return senders
+
+
+# --- Webhooks ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookOutcome:
+    """What the receiver answers the network."""
+
+    status: int
+    body: str = ""
+    content_type: str = "text/plain"
+
+
+def _webhook_types() -> tuple[Any, Any, Any]:
+    from clameur.connectors import base
+
+    return (
+        getattr(base, "WebhookRequest", None),
+        getattr(base, "WebhookRejected", None),
+        getattr(base, "WebhookAnswer", None),
+    )
+
+
+def _active_account(session: Session, network: str, account_id: int) -> NetworkAccount:
+    account = session.get(NetworkAccount, account_id)
+    if account is None or account.network != network or account.status == "paused":
+        raise NotFound(f"no {network} account {account_id} listens to webhooks here")
+    return account
+
+
+def webhook_handshake(
+    session: Session,
+    box: SecretBox,
+    network: str,
+    account_id: int,
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    create: ConnectorFactory = registry.create,
+) -> WebhookOutcome:
+    """Answer a network's subscription check (Meta's `hub.challenge`)."""
+    request_type, rejected, _answer = _webhook_types()
+    if request_type is None:
+        raise NotFound("webhooks are not supported by this version")
+    account = _active_account(session, network, account_id)
+    connector = create(network, account_config(box, account))
+    try:
+        answer = connector.webhook_handshake(request_type("GET", headers, query, b""))  # type: ignore[attr-defined]
+    except rejected as error:  # type: ignore[misc]
+        log.warning("webhook handshake refused for %s account %s: %s", network, account_id, error)
+        return WebhookOutcome(403, "verification refused")
+    finally:
+        connector.close()
+    return WebhookOutcome(answer.status, answer.body, answer.content_type)
+
+
+def receive_webhook(
+    factory: sessionmaker[Session],
+    box: SecretBox,
+    network: str,
+    account_id: int,
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    body: bytes,
+    create: ConnectorFactory = registry.create,
+) -> WebhookOutcome:
+    """Check a delivery's signature, store it, then read its posts into the inbound queue.
+    A redelivery of a stored body is acknowledged and not read again."""
+    request_type, rejected, _answer = _webhook_types()
+    if request_type is None:
+        raise NotFound("webhooks are not supported by this version")
+    digest = hashlib.sha256(body).hexdigest()
+    with unit_of_work(factory) as session:
+        account = _active_account(session, network, account_id)
+        workspace_id = account.workspace_id
+        connector = create(network, account_config(box, account))
+    request = request_type("POST", headers, query, body)
+    kept_headers = {
+        k.lower(): v for k, v in headers.items() if k.lower().startswith(("x-", "content-"))
+    }
+    try:
+        events = connector.webhook_events(request)  # type: ignore[attr-defined]
+    except rejected as error:  # type: ignore[misc]
+        log.warning("webhook delivery refused for %s account %s: %s", network, account_id, error)
+        return WebhookOutcome(403, "signature refused")
+    except ConnectorError as error:
+        # Signed, but not understood: keep it, so that nothing is lost and a fix can replay it.
+        with unit_of_work(factory) as session:
+            _store_delivery(
+                session, account_id, network, digest, kept_headers, body, "failed", str(error), 0
+            )
+        return WebhookOutcome(200, "stored")
+    finally:
+        connector.close()
+    with unit_of_work(factory) as session:
+        stored = _store_delivery(
+            session, account_id, network, digest, kept_headers, body, "processed", None, len(events)
+        )
+        if not stored:
+            return WebhookOutcome(200, "already received")
+        if events:
+            enqueue_posts(
+                session,
+                workspace_id,
+                f"{network}:{account_id}:webhook",
+                [post.model_dump(mode="json") for post in events],
+            )
+    return WebhookOutcome(200, "ok")
+
+
+def _store_delivery(
+    session: Session,
+    account_id: int,
+    network: str,
+    digest: str,
+    headers: dict[str, str],
+    body: bytes,
+    status: str,
+    error: str | None,
+    posts: int,
+) -> bool:
+    """Store a delivery once; False when the same body was already stored for the account."""
+    existing = session.scalar(
+        select(WebhookDelivery.id).where(
+            WebhookDelivery.account_id == account_id, WebhookDelivery.digest == digest
+        )
+    )
+    if existing is not None:
+        return False
+    session.add(
+        WebhookDelivery(
+            account_id=account_id,
+            network=network,
+            digest=digest,
+            headers=headers,
+            body=body,
+            status=status,
+            error=error,
+            posts=posts,
+            processed_at=utcnow() if status == "processed" else None,
+        )
+    )
+    session.flush()
+    return True
+
+
+# --- Health --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AccountHealth:
+    """What the health view shows of an account."""
+
+    account: NetworkAccount
+    title: str
+    capabilities: list[str]
+    limitations: str
+    requirements: str
+    fetched_today: int
+    rate_limited_until: datetime | None
+
+
+def health(session: Session, workspace_id: int) -> list[AccountHealth]:
+    """Every account with its state, what it can do and what its network hides."""
+    now = utcnow()
+    out = []
+    for account in list_accounts(session, workspace_id):
+        try:
+            kind = registry.get(account.network)
+            title = kind.title
+            capabilities = sorted(c.value for c in kind.capabilities)
+            limitations = getattr(kind, "limitations", "") or ""
+            requirements = kind.config_model.requirements
+        except ClameurError:
+            title, capabilities, limitations, requirements = account.network, [], "", ""
+        out.append(
+            AccountHealth(
+                account=account,
+                title=title,
+                capabilities=capabilities,
+                limitations=limitations,
+                requirements=requirements,
+                fetched_today=account.fetched_today if account.fetched_day == now.date() else 0,
+                rate_limited_until=account.retry_at
+                if account.retry_at and account.retry_at > now
+                else None,
+            )
+        )
+    return out
