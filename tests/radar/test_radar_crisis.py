@@ -71,3 +71,35 @@ def test_a_crisis_on_a_query_covers_only_the_conversations_it_matches(session: S
     assert covers(session, crisis, [flight.id])
     assert not covers(session, crisis, [other.id])
     assert not covers(session, None, [flight.id])
+
+
+def test_during_a_crisis_covered_conversations_rise_and_agents_replies_wait_for_approval(
+    session: Session,
+) -> None:
+    from sqlalchemy import select
+
+    from clameur.inbox.outbox import queue_reply
+    from clameur.models import Conversation, NetworkAccount, Role, User
+
+    workspace = make_workspace(session)
+    session.add(NetworkAccount(workspace_id=workspace.id, network="x", handle="acme"))
+    agent = User(email="agent@example.com", name="Agent", password_hash="x", role=Role.agent)
+    session.add(agent)
+    query = create_query(session, workspace.id, "Brand", "acme", inbox=True)
+    index = load_query_index(session, workspace.id)
+    add_posts(session, workspace.id, [make_record(text="@acme où est ma commande ?")], index)
+    calm = session.scalars(select(Conversation)).one()
+    calm_priority = calm.priority
+    reply = queue_reply(session, calm, agent, "Nous regardons", None)
+    assert reply.status == "queued"
+    reply.status = "sent"
+    session.flush()
+
+    start_crisis(session, workspace.id, None, "Commandes perdues", query_id=query.id)
+    add_posts(session, workspace.id, [make_record(text="@acme toujours rien, honteux")], index)
+    hot = session.scalars(select(Conversation).order_by(Conversation.id.desc())).first()
+    assert hot is not None and hot.id != calm.id
+    assert hot.priority_reasons[0][0] == "crisis"
+    assert hot.priority >= calm_priority
+    held = queue_reply(session, hot, agent, "Nous sommes désolés", None)
+    assert held.status == "awaiting_approval"

@@ -51,6 +51,7 @@ from clameur.models.inbox import REPLY_IN_FLIGHT
 from clameur.pipeline.jobs import RetryableError
 from clameur.pipeline.schemas import AuthorIn, PostIn
 from clameur.pipeline.stages import run_batch
+from clameur.radar.crisis import active_crisis, covers
 from clameur.store.engine import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -245,8 +246,6 @@ def queue_reply(
             select(Conversation.id).where(Conversation.id == conversation.id).with_for_update()
         )
     _check_collisions(session, conversation, seen_item_id)
-    needs_approval = conversation.needs_approval if approval_required is None else approval_required
-    held = needs_approval and user.role == Role.agent
     in_reply_to = session.scalar(
         select(ConversationItem.post_id)
         .where(
@@ -256,6 +255,13 @@ def queue_reply(
         .order_by(ConversationItem.created_at.desc(), ConversationItem.id.desc())
         .limit(1)
     )
+    if approval_required is None:
+        # Crisis mode puts the replies of the conversations it covers under approval.
+        crisis = active_crisis(session, conversation.workspace_id)
+        approval_required = conversation.needs_approval or covers(
+            session, crisis, [in_reply_to] if in_reply_to is not None else []
+        )
+    held = approval_required and user.role == Role.agent
     reply = Reply(
         workspace_id=conversation.workspace_id,
         conversation_id=conversation.id,

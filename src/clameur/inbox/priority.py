@@ -66,6 +66,7 @@ _PHRASES: dict[str, dict[str, str]] = {
         "followers": "{count} followers",
         "velocity": "{count} interactions/h",
         "waiting": "{duration} waiting",
+        "crisis": "crisis",
     },
     "fr": {
         "complaint": "réclamation",
@@ -78,6 +79,7 @@ _PHRASES: dict[str, dict[str, str]] = {
         "followers": "{count} abonnés",
         "velocity": "{count} interactions/h",
         "waiting": "{duration} d’attente",
+        "crisis": "crise",
     },
 }
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from clameur.inbox.assignment import auto_assign
 from clameur.inbox.calendar import BusinessCalendar
 from clameur.inbox.compose import queue_acknowledgement
-from clameur.inbox.priority import score_priority
+from clameur.inbox.priority import level_of, score_priority
 from clameur.inbox.routing import InboxScope, audit, folded_handle
 from clameur.kit.errors import ClameurError
 from clameur.kit.time import utcnow
@@ -31,6 +31,7 @@ from clameur.models import (
     Author,
     Conversation,
     ConversationItem,
+    CrisisMode,
     NetworkAccount,
     Post,
     Queue,
@@ -41,6 +42,7 @@ from clameur.models import (
 )
 from clameur.query import PostDoc, Query, parse
 from clameur.query.errors import QuerySyntaxError
+from clameur.radar.crisis import PRIORITY_BOOST, active_crisis, covers
 
 DEFAULT_QUEUES = (("care", "Care"), ("engagement", "Engagement"), ("moderation", "Moderation"))
 # Minutes of business time, per priority level.
@@ -145,6 +147,8 @@ class Triage:
     # The workspace's accounts, for rules on the account a message mentions or answers.
     accounts: dict[int, tuple[str, str]] = field(default_factory=dict)
     queue_rows: dict[int, Queue] = field(default_factory=dict)
+    # The crisis going on, if any: the conversations it covers rise in priority.
+    crisis: CrisisMode | None = None
 
     @classmethod
     def load(cls, session: Session, workspace_id: int) -> Triage:
@@ -174,7 +178,15 @@ class Triage:
             )
         }
         default = min(policies.values(), key=lambda policy: policy.id) if policies else None
-        return cls(compiled, queues, default, policies, accounts, queue_rows)
+        return cls(
+            compiled,
+            queues,
+            default,
+            policies,
+            accounts,
+            queue_rows,
+            active_crisis(session, workspace_id),
+        )
 
     def needs_parent(self, rules: Sequence[tuple[Rule, Query | None]] | None = None) -> bool:
         """Whether a rule looks at the account a message answers (a look-up per message)."""
@@ -278,7 +290,13 @@ class Triage:
                 rules=outcome.rules,
                 **changes,
             )
-        refresh_priority(session, conversation, post, forced=actions.get("priority"))
+        refresh_priority(
+            session,
+            conversation,
+            post,
+            forced=actions.get("priority"),
+            crisis=covers(session, self.crisis, [post.id]),
+        )
         refresh_due_times(conversation, self.calendar_for_policy(conversation.sla_policy_id), self)
         if not (conversation.spam or conversation.hidden):
             queue = self.queue_rows.get(conversation.queue_id or -1)
@@ -299,8 +317,10 @@ def refresh_priority(
     post: Post,
     forced: str | None = None,
     now: datetime | None = None,
+    crisis: bool = False,
 ) -> None:
-    """The conversation's priority from its latest customer message, with the reasons."""
+    """The conversation's priority from its latest customer message, with the reasons; a
+    conversation covered by crisis mode rises by `PRIORITY_BOOST`."""
     now = now or max(utcnow(), post.created_at)
     metrics = post.metrics or {}
     engagement = sum(int(value) for value in metrics.values() if isinstance(value, int | float))
@@ -315,6 +335,10 @@ def refresh_priority(
         waiting=max(timedelta(0), waiting),
     )
     score, level, reasons = priority.score, priority.level, list(priority.reasons)
+    if crisis:
+        score = min(100, score + PRIORITY_BOOST)
+        level = level_of(score)
+        reasons.insert(0, ("crisis", {}))
     if forced in LEVELS:
         score, level = max(score, _LEVEL_SCORE[forced]), forced
         reasons.insert(0, ("rule", {"level": forced}))
