@@ -29,6 +29,7 @@ BUILTINS: dict[str, str] = {
     "mastodon": "clameur.connectors.mastodon.connector:MastodonConnector",
     "bluesky": "clameur.connectors.bluesky.connector:BlueskyConnector",
     "rss": "clameur.connectors.rss.connector:RssConnector",
+    "x": "clameur.connectors.x.connector:XConnector",
 }
 
 ConnectorClass = type[Connector[Any]]

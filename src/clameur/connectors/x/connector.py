@@ -1,0 +1,785 @@
+"""X (API v2): recent search and mentions in; conversations; replies and posts out.
+
+A thin client on httpx (through `clameur.connectors.http`) for the endpoints documented at
+docs.x.com:
+
+- recent search, `GET /2/tweets/search/recent` with `since_id` and `next_token`: the last
+  7 days only (https://docs.x.com/x-api/posts/search/introduction,
+  https://docs.x.com/x-api/posts/search/quickstart/recent-search);
+- mentions, `GET /2/users/:id/mentions` with `since_id` and `pagination_token`: the latest 800
+  (https://docs.x.com/x-api/posts/timelines/quickstart/user-mention-quickstart);
+- a post and its conversation, `GET /2/tweets/:id` then recent search for
+  `conversation_id:<id>`;
+- the account's own posts, `GET /2/users/:id/tweets` (to recognise a reply already sent);
+- replies and posts, `POST /2/tweets` with `reply.in_reply_to_tweet_id`
+  (https://docs.x.com/x-api/posts/manage-tweets/introduction);
+- who the token belongs to, `GET /2/users/me`;
+- fields and expansions: `tweet.fields=created_at,conversation_id,in_reply_to_user_id,
+  referenced_tweets,public_metrics,lang`, `expansions=author_id`,
+  `user.fields=public_metrics,verified`;
+- rate limits, `x-rate-limit-remaining` and `x-rate-limit-reset` (a Unix time) on every answer,
+  429 when spent, and the 24-hour posting limit in `x-user-limit-24hour-reset`
+  (https://docs.x.com/fundamentals/rate-limits);
+- OAuth 2.0 authorization code with PKCE, access tokens valid two hours, refresh tokens with
+  `offline.access`, rotated on every refresh
+  (https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code,
+  https://docs.x.com/fundamentals/authentication/oauth-2-0/user-access-token); the flow that
+  connects an account is in `clameur.connectors.x.oauth`;
+- pay-per-use credits, each post read billed, a monthly cap of 2 million post reads
+  (https://docs.x.com/x-api/getting-started/pricing, https://docs.x.com/x-api/fundamentals/post-cap.md).
+
+Why not tweepy or the official SDK: tweepy's `Client` sends every request to a fixed
+api.twitter.com host, so the real code cannot run against a local replay of the API, and its
+rate-limit handling sleeps in the worker instead of handing the reset time to the runner; the
+official `xdk` would add a generated client for five endpoints. The shared `HttpClient` gives
+the same error mapping as the other connectors.
+
+Checkpoints: X returns the newest posts first and pages back in time with a token. A checkpoint
+holds `since_id` (everything up to it is read), and while a sweep is in progress its
+`next_token` and the newest id seen in it; when the sweep reaches `since_id` the newest id
+becomes the new `since_id`. Post ids grow with time, so nothing is returned twice and nothing
+between two sweeps is skipped. A `since_id` older than recent search's 7 days is replaced by
+the oldest `start_time` X accepts (what fell out of the window in between cannot be read).
+
+X has no idempotency header. Before a post is written, and again before it is written a second
+time after a failure that leaves it uncertain whether X received it (a timeout, a 5xx, an answer
+"duplicate content"), the account's own posts since the post answered (or since the reply was
+created) are read: a post with the same text in reply to the same post is the one already sent,
+and it is returned as replayed instead of posting again. This costs one read of the account's
+own posts per reply, and covers retries by the outbox after a crash as well as retries in place.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import Field, SecretStr, ValidationError, field_validator
+
+from clameur.connectors.base import (
+    AccountIdentity,
+    AuthError,
+    Capability,
+    Checkpoint,
+    Connector,
+    ConnectorConfig,
+    FetchResult,
+    ListenSource,
+    OutgoingPost,
+    PermanentError,
+    Published,
+    RateLimited,
+    RetryableError,
+    as_utc,
+    payload_error,
+)
+from clameur.connectors.http import (
+    HttpClient,
+    backoff_delay,
+    check_response,
+    retry_at_from_headers,
+    with_retries,
+)
+from clameur.kit.time import utcnow
+from clameur.pipeline.schemas import AuthorIn, PostIn
+
+NETWORK = "x"
+API_URL = "https://api.x.com"
+SCOPES = ("tweet.read", "users.read", "tweet.write", "offline.access")
+PAGE_LIMIT = 100
+SEARCH_MIN_RESULTS = 10
+MENTIONS_MIN_RESULTS = 5
+SEARCH_WINDOW = timedelta(days=7)
+# Renew the access token this long before it expires.
+REFRESH_MARGIN = timedelta(minutes=2)
+# Pages of a conversation read at most (100 posts each).
+CONVERSATION_PAGES = 5
+TWEET_FIELDS = (
+    "created_at,conversation_id,in_reply_to_user_id,referenced_tweets,public_metrics,lang,"
+    "author_id,note_tweet"
+)
+USER_FIELDS = "public_metrics,verified,username,name"
+EXPANSIONS = "author_id"
+_FIELDS = {"tweet.fields": TWEET_FIELDS, "expansions": EXPANSIONS, "user.fields": USER_FIELDS}
+# Post ids are snowflakes: milliseconds since this epoch, shifted left 22 bits.
+_SNOWFLAKE_EPOCH_MS = 1288834974657
+# X's own codes for posts without a language (undetermined, media only, hashtags only...).
+_NO_LANGUAGE = frozenset({"und", "zxx", "qam", "qct", "qht", "qme", "qst"})
+_URL = re.compile(r"https?://\S+")
+
+
+class XConfig(ConnectorConfig):
+    """An X account connected with OAuth 2.0, and what it listens to."""
+
+    requirements: ClassVar[str] = (
+        "An X developer account with pay-per-use credits (or a legacy Basic or Pro plan): "
+        "every post Clameur reads is billed by X (about $0.005 a post, up to 2 million post "
+        "reads a month), every reply or post written too. In the Developer Console, create an "
+        "App, turn on OAuth 2.0 under User authentication settings (App permissions: Read and "
+        "write; type: Web App, Automated App or Bot), add Clameur's callback address, and "
+        "copy the OAuth 2.0 Client ID and Client Secret. Clameur then sends you to X to "
+        "approve the scopes tweet.read, users.read, tweet.write and offline.access. Recent "
+        "search reaches back 7 days only."
+    )
+
+    client_id: str = Field(
+        title="OAuth 2.0 Client ID",
+        description="From the App's Keys and tokens page in the X Developer Console.",
+    )
+    client_secret: SecretStr | None = Field(
+        default=None,
+        title="OAuth 2.0 Client Secret",
+        description="For confidential apps (Web App, Automated App or Bot); leave blank for a "
+        "native app.",
+    )
+    searches: list[str] = Field(
+        default_factory=list,
+        title="Searches",
+        description="Recent search queries to follow, one a line (X's search operators, for "
+        "example: clameur lang:fr).",
+    )
+    mentions: bool = Field(
+        default=True, title="Mentions", description="Bring the account's mentions to the inbox."
+    )
+    include_reposts: bool = Field(
+        default=False,
+        title="Reposts",
+        description="Also bring reposts found by the searches (each one is billed).",
+    )
+    # Filled by the connection flow (clameur.connectors.x.oauth) and by token refreshes.
+    access_token: SecretStr | None = Field(default=None, json_schema_extra={"form": False})
+    refresh_token: SecretStr | None = Field(default=None, json_schema_extra={"form": False})
+    token_expires_at: datetime | None = Field(default=None, json_schema_extra={"form": False})
+    user_id: str | None = Field(default=None, json_schema_extra={"form": False})
+    username: str | None = Field(default=None, json_schema_extra={"form": False})
+    api_url: str = Field(default=API_URL, json_schema_extra={"form": False})
+
+    @field_validator("client_id")
+    @classmethod
+    def _client_id(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("enter the app's OAuth 2.0 Client ID")
+        return value.strip()
+
+    @field_validator("searches")
+    @classmethod
+    def _searches(cls, value: list[str]) -> list[str]:
+        return [query.strip() for query in value if query.strip()]
+
+    @field_validator("api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        return value.strip().rstrip("/")
+
+
+def post_time(post_id: str) -> datetime | None:
+    """When a post was created, read from its snowflake id (None for an id that is not one)."""
+    if not post_id.isdigit():
+        return None
+    millis = (int(post_id) >> 22) + _SNOWFLAKE_EPOCH_MS
+    return datetime.fromtimestamp(millis / 1000, UTC)
+
+
+def snowflake_after(moment: datetime) -> str:
+    """The smallest post id created after `moment`."""
+    millis = int(as_utc(moment).timestamp() * 1000) - _SNOWFLAKE_EPOCH_MS
+    return str(max(millis, 0) << 22)
+
+
+def same_text(published: str, wanted: str) -> bool:
+    """Whether a post's text as X returns it is `wanted`: X escapes &, < and > and wraps links in
+    t.co addresses, so both are compared without entities, links and spacing."""
+
+    def plain(text: str) -> str:
+        return " ".join(_URL.sub("<link>", html.unescape(text)).split())
+
+    return plain(published) == plain(wanted)
+
+
+def _iso(moment: datetime) -> str:
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _required(entity: Mapping[str, Any], name: str, what: str) -> Any:
+    value = entity.get(name)
+    if value is None or value == "":
+        raise payload_error(NETWORK, what, f"it has no {name!r}")
+    return value
+
+
+def _as_object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise payload_error(NETWORK, what, f"expected an object, got {type(value).__name__}")
+    return value
+
+
+def _as_list(value: Any, what: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise payload_error(NETWORK, what, f"expected a list, got {type(value).__name__}")
+    return value
+
+
+def _id_key(value: str) -> int:
+    return int(value) if value.isdigit() else -1
+
+
+def _replied_to(tweet: Mapping[str, Any]) -> str | None:
+    for reference in tweet.get("referenced_tweets") or []:
+        if isinstance(reference, Mapping) and reference.get("type") == "replied_to":
+            return str(reference.get("id"))
+    return None
+
+
+def _is_repost(tweet: Mapping[str, Any]) -> bool:
+    return any(
+        isinstance(reference, Mapping) and reference.get("type") == "retweeted"
+        for reference in tweet.get("referenced_tweets") or []
+    )
+
+
+def _validation(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors()
+    )
+
+
+class XConnector(Connector[XConfig]):
+    """X API v2 with the account's OAuth 2.0 user token, through httpx."""
+
+    network: ClassVar[str] = NETWORK
+    title: ClassVar[str] = "X"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.listen, Capability.conversations, Capability.reply, Capability.publish}
+    )
+    config_model: ClassVar[type[ConnectorConfig]] = XConfig
+    limitations: ClassVar[str] = (
+        "X bills every post read and written (pay-per-use credits, 2 million post reads a "
+        "month at most), so searches should be narrow. Recent search reaches back 7 days: posts "
+        "older than that, or published while Clameur was stopped for more than 7 days, cannot "
+        "be read. Mentions go back 800 posts. Protected accounts' posts, direct messages and "
+        "the filtered stream are not used; conversations show the last 7 days of replies."
+    )
+
+    def __init__(
+        self,
+        config: XConfig,
+        timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        retry_attempts: int = 3,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        super().__init__(config)
+        self.sleep = sleep
+        self.retry_attempts = retry_attempts
+        # One try per request: reads are retried by `_api`, writes only after a look (below).
+        self.http = HttpClient(
+            NETWORK, base_url=config.api_url, timeout=timeout, attempts=1, transport=transport
+        )
+        # The rate-limit state X gave per endpoint: requests left, and when the window resets.
+        self.limits: dict[str, tuple[int, datetime]] = {}
+
+    # --- tokens ----------------------------------------------------------------------------
+
+    def _token(self) -> str:
+        token = self.config.access_token
+        if token is None:
+            raise AuthError(
+                "The X account is not connected yet: approve Clameur on X from the account's "
+                "settings.",
+                NETWORK,
+            )
+        expires = self.config.token_expires_at
+        if (
+            expires is not None
+            and self.config.refresh_token is not None
+            and utcnow() >= as_utc(expires) - REFRESH_MARGIN
+        ):
+            self.refresh()
+            token = self.config.access_token
+            assert token is not None
+        return token.get_secret_value()
+
+    def refresh(self) -> None:
+        """Renew the access token with the refresh token; X rotates both, and the new pair is
+        kept for `updated_config()`."""
+        refresh_token = self.config.refresh_token
+        if refresh_token is None:
+            raise AuthError(
+                "The X access token expired and there is no refresh token (the offline.access "
+                "scope was not granted). Connect the account again.",
+                NETWORK,
+            )
+        try:
+            answer = self.token_request(
+                {"grant_type": "refresh_token", "refresh_token": refresh_token.get_secret_value()}
+            )
+        except AuthError as error:
+            raise AuthError(
+                f"X refused to renew the account's token ({error.message}). It was revoked or "
+                "already used; connect the account again.",
+                NETWORK,
+            ) from None
+        except PermanentError as error:
+            # 400 invalid_request / invalid_grant: the refresh token is no longer valid.
+            raise AuthError(
+                f"X refused to renew the account's token ({error.message}). Connect the "
+                "account again.",
+                NETWORK,
+            ) from None
+        self.config = apply_token(self.config, answer)
+        self._config_changed = True
+
+    def token_request(self, data: Mapping[str, str]) -> dict[str, Any]:
+        """`POST /2/oauth2/token` with the app's client id (and, for a confidential app, its
+        id and secret in a Basic header); the token answer."""
+        secret = self.config.client_secret
+        response = self._send(
+            "POST",
+            "/2/oauth2/token",
+            "token",
+            authorize=False,
+            data={**data, "client_id": self.config.client_id},
+            auth=(self.config.client_id, secret.get_secret_value()) if secret else None,
+        )
+        return _json(response, "token answer")
+
+    # --- calling the API -------------------------------------------------------------------
+
+    def _send(
+        self, method: str, path: str, endpoint: str, authorize: bool = True, **kwargs: Any
+    ) -> httpx.Response:
+        """One request: the limit X gave for `endpoint` is respected, its new state kept, and
+        failures turned into connector errors."""
+        known = self.limits.get(endpoint)
+        now = utcnow()
+        if known is not None and known[0] <= 0 and known[1] > now:
+            raise RateLimited(
+                f"X rate limit for {endpoint} is spent; retrying at "
+                f"{known[1].isoformat(timespec='seconds')}.",
+                NETWORK,
+                retry_at=known[1],
+                now=now,
+            )
+        headers = dict(kwargs.pop("headers", None) or {})
+        if authorize:
+            headers["Authorization"] = f"Bearer {self._token()}"
+        try:
+            response = self.http.client.request(method, path, headers=headers, **kwargs)
+        except httpx.TimeoutException as error:
+            raise RetryableError(
+                f"X did not answer in time ({type(error).__name__}).", NETWORK
+            ) from None
+        except httpx.TransportError as error:
+            raise RetryableError(
+                f"X could not be reached ({type(error).__name__}: {error}).", NETWORK
+            ) from None
+        self._remember_limit(endpoint, response.headers)
+        if response.status_code == 429:
+            raise self._rate_limited(endpoint, response)
+        if response.status_code == 401 and authorize:
+            raise Unauthorised(_problem(response) or "HTTP 401")
+        return check_response(response, NETWORK)
+
+    def _remember_limit(self, endpoint: str, headers: Mapping[str, str]) -> None:
+        remaining = headers.get("x-rate-limit-remaining")
+        reset = headers.get("x-rate-limit-reset")
+        if remaining is None or reset is None:
+            return
+        try:
+            moment = retry_at_from_headers({"X-Rate-Limit-Reset": reset})
+            count = int(remaining)
+        except ValueError:
+            return
+        if moment is not None:
+            self.limits[endpoint] = (count, moment)
+
+    def _rate_limited(self, endpoint: str, response: httpx.Response) -> RateLimited:
+        headers = response.headers
+        retry_at = None
+        which = "rate limit"
+        # The 24-hour posting limits outlast the 15-minute window: their reset comes first.
+        for scope in ("user", "app"):
+            if headers.get(f"x-{scope}-limit-24hour-remaining") == "0":
+                retry_at = retry_at_from_headers(
+                    {"X-Rate-Limit-Reset": headers.get(f"x-{scope}-limit-24hour-reset", "")}
+                )
+                which = f"24-hour {'account' if scope == 'user' else 'app'} limit"
+                break
+        if retry_at is None:
+            retry_at = retry_at_from_headers(headers)
+        if retry_at is not None:
+            self.limits[endpoint] = (0, retry_at)
+        when = retry_at.isoformat(timespec="seconds") if retry_at else "later"
+        said = _problem(response)
+        detail = f" ({said})" if said else ""
+        return RateLimited(
+            f"X {which} reached for {endpoint}{detail}; retrying at {when}.",
+            NETWORK,
+            retry_at=retry_at,
+        )
+
+    def _api(
+        self, method: str, path: str, endpoint: str, retry: bool = True, **kwargs: Any
+    ) -> dict[str, Any]:
+        """A request with the user's token; a token refused once is renewed and the request
+        sent again; short outages retried in place when `retry`."""
+
+        def attempt() -> dict[str, Any]:
+            try:
+                response = self._send(method, path, endpoint, **kwargs)
+            except Unauthorised as error:
+                if self.config.refresh_token is None:
+                    raise _expired(str(error)) from None
+                self.refresh()
+                try:
+                    response = self._send(method, path, endpoint, **kwargs)
+                except Unauthorised as again:
+                    raise _expired(str(again)) from None
+            return _json(response, f"answer to {endpoint}")
+
+        if not retry:
+            return attempt()
+        return with_retries(attempt, attempts=self.retry_attempts, sleep=self.sleep)
+
+    # --- normalising -----------------------------------------------------------------------
+
+    def to_post(self, tweet: Any, users: Mapping[str, Mapping[str, Any]]) -> PostIn:
+        """An X post (with the users expanded beside it) as a Clameur post."""
+        entity = _as_object(tweet, "post")
+        post_id = str(_required(entity, "id", "post"))
+        what = f"post {post_id}"
+        note = entity.get("note_tweet")
+        text = note.get("text") if isinstance(note, Mapping) and note.get("text") else None
+        text = html.unescape(str(text or _required(entity, "text", what)))
+        author = users.get(str(entity.get("author_id")))
+        username = str(author.get("username") or "") if author else ""
+        counts = entity.get("public_metrics") or {}
+        metrics = {
+            name: int(counts[field])
+            for name, field in (
+                ("likes", "like_count"),
+                ("reposts", "retweet_count"),
+                ("replies", "reply_count"),
+                ("quotes", "quote_count"),
+                ("bookmarks", "bookmark_count"),
+                ("impressions", "impression_count"),
+            )
+            if isinstance(counts, Mapping) and isinstance(counts.get(field), int)
+        }
+        lang = entity.get("lang")
+        try:
+            return PostIn(
+                id=post_id,
+                network=NETWORK,
+                text=text,
+                created_at=_required(entity, "created_at", what),
+                author=AuthorIn(
+                    handle=username,
+                    name=str(author.get("name") or ""),
+                    followers=int((author.get("public_metrics") or {}).get("followers_count") or 0),
+                    verified=bool(author.get("verified")),
+                )
+                if author and username
+                else None,
+                lang=None if not lang or lang in _NO_LANGUAGE else str(lang),
+                url=post_url(post_id, username),
+                in_reply_to=_replied_to(entity),
+                conversation_id=entity.get("conversation_id") or post_id,
+                metrics=metrics,
+            )
+        except ValidationError as error:
+            raise payload_error(NETWORK, what, _validation(error)) from None
+        except (TypeError, ValueError, AttributeError) as error:
+            raise payload_error(NETWORK, what, str(error)) from None
+
+    def _page(self, body: dict[str, Any], what: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """The posts of an answer and its users by id."""
+        tweets = [_as_object(item, "post") for item in _as_list(body.get("data"), f"{what} data")]
+        includes = body.get("includes") or {}
+        users: dict[str, Any] = {}
+        for user in _as_list(_as_object(includes, f"{what} includes").get("users"), "users"):
+            user = _as_object(user, "user")
+            users[str(_required(user, "id", "user"))] = user
+        return tweets, users
+
+    # --- capabilities ----------------------------------------------------------------------
+
+    def check(self) -> AccountIdentity:
+        """Who the token belongs to (`GET /2/users/me`); remembers the account's id."""
+        body = self._api("GET", "/2/users/me", "me", params={"user.fields": USER_FIELDS})
+        user = _as_object(body.get("data"), "user")
+        user_id = str(_required(user, "id", "user"))
+        username = str(_required(user, "username", "user"))
+        if (self.config.user_id, self.config.username) != (user_id, username):
+            self.config = self.config.model_copy(update={"user_id": user_id, "username": username})
+            self._config_changed = True
+        return AccountIdentity(
+            handle=username,
+            display_name=str(user.get("name") or ""),
+            external_id=user_id,
+            url=f"https://x.com/{username}",
+        )
+
+    def _user_id(self) -> str:
+        if self.config.user_id:
+            return self.config.user_id
+        identity = self.check()
+        assert identity.external_id is not None
+        return identity.external_id
+
+    def sources(self) -> list[ListenSource]:
+        """The account's searches, and its mentions."""
+        found = [ListenSource("search", query) for query in self.config.searches]
+        if self.config.mentions:
+            found.append(ListenSource("mentions"))
+        return found
+
+    def listen(
+        self, source: ListenSource, checkpoint: Checkpoint | None, limit: int = PAGE_LIMIT
+    ) -> FetchResult:
+        """The posts of a recent search or of the mentions newer than the checkpoint, one page a
+        call, oldest first."""
+        state = dict(checkpoint or {})
+        since = str(state["since_id"]) if state.get("since_id") else None
+        token = state.get("next_token") or None
+        sweep_newest = str(state["sweep_newest_id"]) if state.get("sweep_newest_id") else None
+        start_time = state.get("start_time") or None
+        params: dict[str, Any] = dict(_FIELDS)
+        if source.kind == "search":
+            path, endpoint, token_name = "/2/tweets/search/recent", "search", "next_token"
+            query = source.value
+            if not self.config.include_reposts and "is:retweet" not in query:
+                query = f"({query}) -is:retweet"
+            params["query"] = query
+            params["max_results"] = max(SEARCH_MIN_RESULTS, min(limit, PAGE_LIMIT))
+        elif source.kind == "mentions":
+            path, endpoint, token_name = (
+                f"/2/users/{self._user_id()}/mentions",
+                "mentions",
+                "pagination_token",
+            )
+            params["max_results"] = max(MENTIONS_MIN_RESULTS, min(limit, PAGE_LIMIT))
+        else:
+            raise PermanentError(f"X cannot listen to {source.key!r}.", NETWORK)
+        if since is not None:
+            born = post_time(since)
+            window_start = utcnow() - SEARCH_WINDOW + timedelta(minutes=1)
+            if start_time is None and source.kind == "search" and born and born < window_start:
+                # X refuses a since_id older than the 7 days search covers: read from the
+                # oldest moment it accepts, and only the posts after the checkpoint.
+                start_time = _iso(window_start)
+            if start_time is not None:
+                params["start_time"] = start_time
+            else:
+                params["since_id"] = since
+        if token:
+            params[token_name] = token
+        body = self._api("GET", path, endpoint, params=params)
+        tweets, users = self._page(body, endpoint)
+        meta = _as_object(body.get("meta") or {}, f"{endpoint} meta")
+        fresh = sorted(
+            (t for t in tweets if since is None or _id_key(str(t.get("id"))) > _id_key(since)),
+            key=lambda t: _id_key(str(t.get("id"))),
+        )
+        posts = [
+            self.to_post(t, users)
+            for t in fresh
+            if self.config.include_reposts or not _is_repost(t)
+        ]
+        for tweet in fresh:
+            tweet_id = str(tweet.get("id"))
+            if sweep_newest is None or _id_key(tweet_id) > _id_key(sweep_newest):
+                sweep_newest = tweet_id
+        next_token = meta.get("next_token")
+        if since is not None and next_token:
+            # More of this sweep is waiting, further back: keep the boundary until it is read.
+            out: Checkpoint = {
+                "since_id": since,
+                "next_token": str(next_token),
+                "sweep_newest_id": sweep_newest,
+            }
+            if start_time is not None:
+                out["start_time"] = start_time
+            return FetchResult(posts=posts, checkpoint=out, more=True)
+        # The first read takes one page (from now on); a sweep that reached its boundary ends.
+        return FetchResult(posts=posts, checkpoint={"since_id": sweep_newest or since})
+
+    def _lookup(self, post_id: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        body = self._api("GET", f"/2/tweets/{post_id}", "lookup", params=_FIELDS)
+        data = body.get("data")
+        _, users = self._page({"includes": body.get("includes") or {}}, "lookup")
+        return (_as_object(data, "post") if data is not None else None), users
+
+    def conversation(self, post_id: str) -> list[PostIn]:
+        """The conversation's first post, then its posts of the last 7 days, in order."""
+        tweet, users = self._lookup(post_id)
+        if tweet is None:
+            raise PermanentError(
+                f"The X post {post_id} no longer exists or is not visible to the account.",
+                NETWORK,
+            )
+        found = {str(tweet["id"]): tweet}
+        conversation_id = str(tweet.get("conversation_id") or post_id)
+        if conversation_id not in found:
+            root, root_users = self._lookup(conversation_id)
+            users.update(root_users)
+            if root is not None:
+                found[conversation_id] = root
+        params: dict[str, Any] = {
+            **_FIELDS,
+            "query": f"conversation_id:{conversation_id}",
+            "max_results": PAGE_LIMIT,
+        }
+        for _ in range(CONVERSATION_PAGES):
+            body = self._api("GET", "/2/tweets/search/recent", "search", params=params)
+            tweets, page_users = self._page(body, "conversation search")
+            users.update(page_users)
+            for item in tweets:
+                found.setdefault(str(_required(item, "id", "post")), item)
+            next_token = (body.get("meta") or {}).get("next_token")
+            if not next_token:
+                break
+            params["next_token"] = next_token
+        ordered = sorted(found.values(), key=lambda t: _id_key(str(t.get("id"))))
+        return [self.to_post(item, users) for item in ordered]
+
+    def find_published(self, post: OutgoingPost) -> dict[str, Any] | None:
+        """The account's post already made for `post`, if any: same text, same post answered,
+        among its posts since the one answered (or since the reply was created)."""
+        params: dict[str, Any] = {
+            "max_results": PAGE_LIMIT,
+            "tweet.fields": "created_at,conversation_id,referenced_tweets",
+            "exclude": "retweets",
+        }
+        if post.in_reply_to and post.in_reply_to.isdigit():
+            params["since_id"] = post.in_reply_to
+        elif post.created_at is not None:
+            params["since_id"] = snowflake_after(post.created_at - timedelta(minutes=5))
+        body = self._api("GET", f"/2/users/{self._user_id()}/tweets", "timeline", params=params)
+        tweets, _ = self._page(body, "timeline")
+        for tweet in tweets:
+            if not same_text(str(tweet.get("text") or ""), post.text):
+                continue
+            if post.in_reply_to and _replied_to(tweet) != post.in_reply_to:
+                continue
+            return tweet
+        return None
+
+    def _write(self, post: OutgoingPost) -> Published:
+        body: dict[str, Any] = {"text": post.text}
+        if post.in_reply_to:
+            body["reply"] = {"in_reply_to_tweet_id": post.in_reply_to}
+        existing = self.find_published(post)
+        attempt = 0
+        while existing is None:
+            attempt += 1
+            try:
+                created = self._api("POST", "/2/tweets", "create", retry=False, json=body)
+            except RateLimited:
+                raise  # refused before anything was written
+            except RetryableError:
+                # X may have written the post before failing: look before posting again.
+                if attempt >= self.retry_attempts:
+                    raise
+                self.sleep(backoff_delay(attempt))
+                existing = self.find_published(post)
+                continue
+            except PermanentError as error:
+                if "duplicate" not in error.message.lower():
+                    raise
+                existing = self.find_published(post)
+                if existing is None:
+                    raise
+                break
+            data = _as_object(created.get("data"), "created post")
+            post_id = str(_required(data, "id", "created post"))
+            return Published(external_id=post_id, url=post_url(post_id, self.config.username))
+        post_id = str(_required(existing, "id", "post"))
+        return Published(
+            external_id=post_id, url=post_url(post_id, self.config.username), replayed=True
+        )
+
+    def reply(self, post: OutgoingPost) -> Published:
+        """Reply to `post.in_reply_to`; a reply already on X is found, not posted twice."""
+        if not post.in_reply_to:
+            raise PermanentError("A reply needs the post it answers.", NETWORK)
+        return self._write(post)
+
+    def publish(self, post: OutgoingPost) -> Published:
+        """Post from the account; a post already on X is found, not posted twice."""
+        return self._write(post)
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self.http.close()
+
+
+class Unauthorised(Exception):
+    """X refused the access token (HTTP 401): renew it once, then give up."""
+
+
+def _expired(reason: str) -> AuthError:
+    return AuthError(
+        f"X refused the account's access token ({reason}): it has expired or was revoked. "
+        "Connect the account again.",
+        NETWORK,
+    )
+
+
+def post_url(post_id: str, username: str | None) -> str:
+    """The x.com address of a post."""
+    return (
+        f"https://x.com/{username}/status/{post_id}"
+        if username
+        else f"https://x.com/i/web/status/{post_id}"
+    )
+
+
+def _problem(response: httpx.Response) -> str:
+    """X's explanation of an error: a problem's detail or title, or the first error's message."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    for key in ("detail", "title", "error_description", "error"):
+        if isinstance(body.get(key), str) and body[key]:
+            return str(body[key])[:300]
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return str(errors[0].get("message") or errors[0].get("detail") or "")[:300]
+    return ""
+
+
+def _json(response: httpx.Response, what: str) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        raise payload_error(NETWORK, what, "it is not JSON") from None
+    return _as_object(body, what)
+
+
+def apply_token(config: XConfig, body: Mapping[str, Any]) -> XConfig:
+    """`config` with the tokens of an OAuth 2.0 token answer (X rotates the refresh token)."""
+    access = body.get("access_token")
+    if not isinstance(access, str) or not access:
+        raise payload_error(NETWORK, "token answer", "it has no 'access_token'")
+    update: dict[str, Any] = {"access_token": SecretStr(access)}
+    refresh = body.get("refresh_token")
+    if isinstance(refresh, str) and refresh:
+        update["refresh_token"] = SecretStr(refresh)
+    expires_in = body.get("expires_in")
+    update["token_expires_at"] = (
+        utcnow() + timedelta(seconds=int(expires_in))
+        if isinstance(expires_in, int | float) and not isinstance(expires_in, bool)
+        else None
+    )
+    return config.model_copy(update=update)
