@@ -12,20 +12,26 @@ Failures are one of three kinds, so the runner knows what to do without knowing 
   other accounts go on;
 - `PermanentError`: retrying will not help (a malformed answer, a deleted post); the message
   says what happened and is shown to the team.
+
+Networks that push (Meta's webhooks) are received through three transport-neutral methods, so
+the web route stays thin: `webhook_handshake` answers the subscription check, `webhook_verify`
+refuses a delivery that is not signed by the network (`WebhookRejected`), and `webhook_events`
+verifies again, then turns the delivery into posts (`PushedPost`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from abc import ABC
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from clameur.kit.errors import ClameurError
 from clameur.kit.time import utcnow
@@ -111,6 +117,13 @@ class Unsupported(PermanentError):
     """The connector cannot do this on its network."""
 
     status_code = 400
+
+
+class WebhookRejected(PermanentError):
+    """A webhook request that does not come from the network: a wrong verify token, a missing
+    or wrong signature, a body changed on the way. Answer 403, log it, process nothing."""
+
+    status_code = 403
 
 
 # --- Configuration and its form -----------------------------------------------------------
@@ -296,6 +309,8 @@ class OutgoingPost:
     idempotency_key: str
     in_reply_to: str | None = None
     created_at: datetime | None = None
+    # Public addresses of images to attach (Instagram cannot publish text alone).
+    media_urls: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,6 +331,74 @@ class AccountIdentity:
     display_name: str = ""
     external_id: str | None = None
     url: str | None = None
+
+
+# --- Webhooks ------------------------------------------------------------------------------
+
+
+class Headers(Mapping[str, str]):
+    """HTTP headers looked up without regard to case, as HTTP reads them."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, str] | None = None) -> None:
+        self._items = {str(k).lower(): str(v) for k, v in (items or {}).items()}
+
+    def __getitem__(self, name: str) -> str:
+        return self._items[name.lower()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Headers({sorted(self._items)})"
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRequest:
+    """One HTTP request a network sent to Clameur's webhook address, as received: `body` is
+    the raw bytes (signatures are computed over them, never over re-encoded JSON)."""
+
+    method: str
+    headers: Mapping[str, str] = field(default_factory=Headers)
+    query: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method", self.method.upper())
+        if not isinstance(self.headers, Headers):
+            object.__setattr__(self, "headers", Headers(self.headers))
+        object.__setattr__(self, "query", {str(k): str(v) for k, v in self.query.items()})
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the body: the same delivery sent twice has the same digest."""
+        return hashlib.sha256(self.body).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookAnswer:
+    """What to answer the network."""
+
+    status: int = 200
+    body: str = ""
+    content_type: str = "text/plain"
+
+
+class PushedPost(PostIn):
+    """A post a network pushed through a webhook: the import schema (`PostIn`) and what the
+    delivery said besides. `model_dump(mode="json")` is a valid import record; the extra keys
+    are kept with the post's raw payload."""
+
+    # What happened: "post", "comment", "mention" or "message".
+    event: str = "post"
+    # A direct message: only the account sees it, it is answered in private.
+    private: bool = False
+    # The change as the network sent it.
+    delivery: dict[str, Any] = Field(default_factory=dict)
 
 
 # --- The connector ------------------------------------------------------------------------
@@ -374,6 +457,20 @@ class Connector(ABC, Generic[ConfigT]):
     def publish(self, post: OutgoingPost) -> Published:
         """Publish a new post from the account; once per idempotency key."""
         raise self._unsupported("publish")
+
+    def webhook_handshake(self, request: WebhookRequest) -> WebhookAnswer:
+        """The answer to the network's subscription check (a GET); `WebhookRejected` when the
+        request does not carry the account's verify token."""
+        raise self._unsupported("receive webhooks")
+
+    def webhook_verify(self, request: WebhookRequest) -> None:
+        """Refuse (`WebhookRejected`) a delivery the network did not sign; reads nothing else."""
+        raise self._unsupported("receive webhooks")
+
+    def webhook_events(self, request: WebhookRequest) -> list[PushedPost]:
+        """The posts in a delivery (a POST), after checking its signature: nothing is parsed
+        from an unsigned or wrongly signed one (`WebhookRejected`)."""
+        raise self._unsupported("receive webhooks")
 
     def close(self) -> None:
         """Release network resources."""
