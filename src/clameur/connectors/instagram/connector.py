@@ -1,0 +1,553 @@
+"""Instagram professional accounts (Instagram API with Facebook Login): comments on the
+account's media and its @mentions in, by webhooks and by the Graph API; threads; replies and
+publications out.
+
+Client code for the Graph API with httpx (shared with Facebook in `clameur.connectors.meta`):
+
+- the account's media, `GET /{ig-user-id}/media`
+  (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/media);
+- their comments, `GET /{ig-media-id}/comments` with the `replies` edge expanded
+  (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-media/comments);
+- replies, `POST /{ig-comment-id}/replies`, and comments on a media, `POST /{ig-media-id}/comments`
+  (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment/replies);
+- media the account is tagged in, `GET /{ig-user-id}/tags`, and @mentions, which the webhook
+  sends as ids and `GET /{ig-user-id}?fields=mentioned_comment.comment_id(...)` or
+  `mentioned_media.media_id(...)` details
+  (https://developers.facebook.com/docs/instagram-platform/instagram-api-with-facebook-login/mentions);
+- publishing, a container `POST /{ig-user-id}/media` (`image_url`, `caption`) checked with
+  `GET /{container-id}?fields=status_code`, then `POST /{ig-user-id}/media_publish`
+  (https://developers.facebook.com/docs/instagram-platform/content-publishing,
+  https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-container);
+- webhooks, the Instagram object's `comments` and `mentions` fields and messages
+  (https://developers.facebook.com/docs/graph-api/webhooks/getting-started/webhooks-for-instagram/,
+  https://developers.facebook.com/docs/instagram-platform/webhooks/examples/).
+
+Listening: the "comments" source sweeps the media of the last `comment_window_days` days and
+reads the comments of those whose `comments_count` changed since the last sweep (kept in the
+checkpoint); the "tags" source sweeps the media the account is tagged in. The account's own
+comments are left out. Instagram has no idempotency key either: before replying or publishing,
+the connector looks for the same text already written by the account.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import Field, ValidationError, field_validator
+
+from clameur.connectors.base import (
+    AccountIdentity,
+    Capability,
+    Checkpoint,
+    Connector,
+    ConnectorConfig,
+    FetchResult,
+    ListenSource,
+    OutgoingPost,
+    PermanentError,
+    Published,
+    PushedPost,
+    RetryableError,
+    WebhookAnswer,
+    WebhookRequest,
+    as_utc,
+    payload_error,
+)
+from clameur.connectors.meta import (
+    GraphClient,
+    MetaConfig,
+    answer_handshake,
+    changes_of,
+    delivery_entries,
+    edge_page,
+    graph_time,
+    messages_of,
+    required,
+    validation_problem,
+    verify_signature,
+)
+from clameur.connectors.sweep import Sweep
+from clameur.kit.time import utcnow
+from clameur.pipeline.schemas import AuthorIn, PostIn
+
+NETWORK = "instagram"
+TITLE = "Instagram"
+PAGE_LIMIT = 25
+COMMENT_PAGE = 50
+COMMENT_PAGES = 10
+COUNTS_LIMIT = 500
+MEDIA_FIELDS = "id,caption,timestamp,permalink,username,comments_count,like_count,media_type"
+COMMENT_FIELDS = "id,text,timestamp,username,from{id,username},like_count,parent_id"
+THREAD_FIELDS = f"{COMMENT_FIELDS},replies{{{COMMENT_FIELDS}}}"
+# A container is checked this many times (two seconds apart) before publishing.
+CONTAINER_CHECKS = 5
+
+
+class InstagramConfig(MetaConfig):
+    """An Instagram professional account and what Clameur listens to on it."""
+
+    requirements: ClassVar[str] = (
+        "An Instagram professional (Business or Creator) account linked to a Facebook Page, and "
+        "a Meta app of type Business with the products Instagram and Webhooks. Meta's app "
+        "review must grant it instagram_basic, instagram_manage_comments (read and answer "
+        "comments, mentions), instagram_content_publish (publish), instagram_manage_messages "
+        "(private messages) and pages_read_engagement; until then it works only for people with "
+        "a role on the app. Then a long-lived access token of a person who manages the linked "
+        "Page, the app secret, and a verify token you choose. In the app's Webhooks settings, "
+        "subscribe the Instagram object to 'comments', 'mentions' and 'messages' with "
+        "Clameur's webhook address and that verify token."
+    )
+
+    ig_user_id: str = Field(
+        title="Instagram account ID",
+        description="The numeric ID of the Instagram professional account (Graph API: "
+        "GET /{page-id}?fields=instagram_business_account).",
+    )
+    listen_comments: bool = Field(
+        default=True,
+        title="Comments",
+        description="Bring the comments on the account's posts to the inbox.",
+    )
+    listen_tags: bool = Field(
+        default=True,
+        title="Tagged posts",
+        description="Bring the posts the account is tagged in to the inbox.",
+    )
+    comment_window_days: int = Field(
+        default=14,
+        ge=1,
+        le=365,
+        title="Comments on posts of the last ... days",
+        description="Older posts are not read again for new comments (webhooks still bring them).",
+    )
+    # The account's username, read when the account is checked (its own comments are left out).
+    username: str | None = Field(default=None, json_schema_extra={"form": False})
+
+    @field_validator("ig_user_id")
+    @classmethod
+    def _ig_user_id(cls, value: str) -> str:
+        value = value.strip()
+        if not value.isdigit():
+            raise ValueError("an Instagram account ID is a number")
+        return value
+
+
+class InstagramConnector(Connector[InstagramConfig]):
+    """An Instagram professional account through the Graph API."""
+
+    network: ClassVar[str] = NETWORK
+    title: ClassVar[str] = TITLE
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.listen,
+            Capability.conversations,
+            Capability.reply,
+            Capability.publish,
+            Capability.webhooks,
+        }
+    )
+    config_model: ClassVar[type[ConnectorConfig]] = InstagramConfig
+    limitations: ClassVar[str] = (
+        "Only your own professional account: comments on its posts, posts it is tagged in, and "
+        "@mentions in captions and comments (mentions arrive by webhook only, and not from "
+        "private accounts or Stories). Hashtag searches and other people's posts are not "
+        "listened to. Publishing needs an image at a public address; Instagram allows 50 "
+        "published posts a day."
+    )
+
+    def __init__(
+        self,
+        config: InstagramConfig,
+        timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        super().__init__(config)
+        self.sleep = sleep
+        self.graph = GraphClient(NETWORK, TITLE, config, timeout, sleep, transport=transport)
+
+    # --- normalising ----------------------------------------------------------------------
+
+    def _own(self, author: Any, username: Any = None) -> bool:
+        if isinstance(author, Mapping) and str(author.get("id")) == self.config.ig_user_id:
+            return True
+        name = username or (author.get("username") if isinstance(author, Mapping) else None)
+        return bool(self.config.username) and name == self.config.username
+
+    def media_to_post(self, media: Mapping[str, Any]) -> PostIn:
+        """An Instagram media (a post or reel) as a Clameur post."""
+        media_id = str(required(media, "id", TITLE, "media"))
+        caption = str(media.get("caption") or "").strip()
+        username = media.get("username")
+        try:
+            return PostIn(
+                id=media_id,
+                network=NETWORK,
+                text=caption
+                or f"({str(media.get('media_type') or 'media').lower()} without caption)",
+                created_at=graph_time(
+                    required(media, "timestamp", TITLE, f"media {media_id}"),
+                    TITLE,
+                    f"media {media_id}",
+                ),
+                author=AuthorIn(handle=str(username)) if username else None,
+                url=media.get("permalink"),
+                conversation_id=media_id,
+                metrics={
+                    "likes": int(media.get("like_count") or 0),
+                    "comments": int(media.get("comments_count") or 0),
+                },
+            )
+        except (ValidationError, ValueError, TypeError) as error:
+            raise payload_error(TITLE, f"media {media_id}", validation_problem(error)) from None
+
+    def comment_to_post(
+        self, comment: Mapping[str, Any], media_id: str, created: Any = None
+    ) -> PostIn:
+        """A comment (or a reply) on the media `media_id` as a Clameur post."""
+        comment_id = str(required(comment, "id", TITLE, "comment"))
+        author = comment.get("from") if isinstance(comment.get("from"), Mapping) else {}
+        username = comment.get("username") or (author or {}).get("username")
+        moment = (
+            created
+            if created is not None
+            else required(comment, "timestamp", TITLE, f"comment {comment_id}")
+        )
+        try:
+            return PostIn(
+                id=comment_id,
+                network=NETWORK,
+                text=str(comment.get("text") or "").strip() or "(comment without text)",
+                created_at=graph_time(moment, TITLE, f"comment {comment_id}"),
+                author=AuthorIn(handle=str(username)) if username else None,
+                in_reply_to=str(comment.get("parent_id") or media_id),
+                conversation_id=media_id,
+                metrics={"likes": int(comment.get("like_count") or 0)},
+            )
+        except (ValidationError, ValueError, TypeError) as error:
+            raise payload_error(TITLE, f"comment {comment_id}", validation_problem(error)) from None
+
+    # --- capabilities ------------------------------------------------------------------------
+
+    def check(self) -> AccountIdentity:
+        """The account the token reaches (`GET /{ig-user-id}`); remembers its username."""
+        account = self.graph.get(self.config.ig_user_id, {"fields": "id,username,name"})
+        username = str(required(account, "username", TITLE, "account"))
+        if username != self.config.username:
+            self.config = self.config.model_copy(update={"username": username})
+            self._config_changed = True
+        return AccountIdentity(
+            handle=username,
+            display_name=str(account.get("name") or username),
+            external_id=str(required(account, "id", TITLE, "account")),
+            url=f"https://www.instagram.com/{username}/",
+        )
+
+    def sources(self) -> list[ListenSource]:
+        """Comments on the account's media and the media it is tagged in, as configured."""
+        found = []
+        if self.config.listen_comments:
+            found.append(ListenSource("comments"))
+        if self.config.listen_tags:
+            found.append(ListenSource("tags"))
+        return found
+
+    def listen(
+        self, source: ListenSource, checkpoint: Checkpoint | None, limit: int = PAGE_LIMIT
+    ) -> FetchResult:
+        """The comments on the account's media, or the media it is tagged in, after the
+        checkpoint."""
+        page_size = max(1, min(limit, PAGE_LIMIT))
+        sweep = Sweep.load(checkpoint)
+        if source.kind == "comments":
+            return self._listen_comments(sweep, page_size)
+        if source.kind == "tags":
+            return self._listen_tags(sweep, page_size)
+        raise PermanentError(f"Instagram cannot listen to {source.key!r}.", NETWORK)
+
+    def _listen_tags(self, sweep: Sweep, page_size: int) -> FetchResult:
+        params: dict[str, Any] = {"fields": MEDIA_FIELDS, "limit": page_size}
+        if sweep.cursor:
+            params["after"] = sweep.cursor
+        answer = self.graph.get(f"{self.config.ig_user_id}/tags", params)
+        data, after = edge_page(answer, TITLE, "tagged media")
+        items, reached_old = [], False
+        for media in data:
+            if not isinstance(media, Mapping):
+                raise payload_error(TITLE, "tagged media", "an item is not an object")
+            post = self.media_to_post(media)
+            reached_old = reached_old or sweep.is_old(post.created_at)
+            items.append((post.id, post.created_at, post))
+        posts = sweep.take(items)
+        more = sweep.page_done(after, reached_old)
+        return FetchResult(posts=posts, checkpoint=sweep.dump(), more=more)
+
+    def _listen_comments(self, sweep: Sweep, page_size: int) -> FetchResult:
+        window_start = utcnow() - timedelta(days=self.config.comment_window_days)
+        counts: dict[str, int] = {
+            str(k): int(v) for k, v in (sweep.extra.get("counts") or {}).items()
+        }
+        params: dict[str, Any] = {"fields": MEDIA_FIELDS, "limit": page_size}
+        if sweep.cursor:
+            params["after"] = sweep.cursor
+        answer = self.graph.get(f"{self.config.ig_user_id}/media", params)
+        data, after = edge_page(answer, TITLE, "media list")
+        items: list[tuple[str, datetime, PostIn]] = []
+        reached_old = False
+        for media in data:
+            if not isinstance(media, Mapping):
+                raise payload_error(TITLE, "media list", "an item is not an object")
+            media_id = str(required(media, "id", TITLE, "media"))
+            posted = graph_time(required(media, "timestamp", TITLE, media_id), TITLE, media_id)
+            if posted < window_start and not sweep.first:
+                reached_old = True
+                continue
+            count = int(media.get("comments_count") or 0)
+            # A media whose comment count did not move has no new comment.
+            if count == 0 or counts.get(media_id) == count:
+                continue
+            items.extend(self._new_comments(media_id, sweep))
+            counts.pop(media_id, None)
+            counts[media_id] = count
+        posts = sweep.take(items)
+        # The media list is newest first: once past the window the sweep is over.
+        more = sweep.page_done(after, reached_old)
+        sweep.extra["counts"] = dict(list(counts.items())[-COUNTS_LIMIT:])
+        return FetchResult(posts=posts, checkpoint=sweep.dump(), more=more)
+
+    def _new_comments(self, media_id: str, sweep: Sweep) -> list[tuple[str, datetime, PostIn]]:
+        found = []
+        pages = 1 if sweep.first else COMMENT_PAGES
+        params = {"fields": THREAD_FIELDS, "limit": COMMENT_PAGE}
+        for data, _after in self.graph.pages(f"{media_id}/comments", params, pages):
+            for comment in data:
+                if not isinstance(comment, Mapping):
+                    raise payload_error(
+                        TITLE, f"comments of {media_id}", "an item is not an object"
+                    )
+                for item in _with_replies(comment):
+                    if self._own(item.get("from"), item.get("username")):
+                        continue
+                    post = self.comment_to_post(item, media_id)
+                    if not sweep.is_old(post.created_at):
+                        found.append((post.id, post.created_at, post))
+        return found
+
+    def conversation(self, post_id: str) -> list[PostIn]:
+        """The media a comment belongs to (or the media itself), then its comments and their
+        replies in order."""
+        media_id = post_id
+        try:
+            comment = self.graph.get(post_id, {"fields": "id,media{id}"})
+        except PermanentError:
+            comment = None  # Not a comment: a media id.
+        if comment is not None and isinstance(comment.get("media"), Mapping):
+            media_id = str(comment["media"]["id"])
+        media = self.graph.get(media_id, {"fields": MEDIA_FIELDS})
+        thread = [self.media_to_post(media)]
+        comments: list[PostIn] = []
+        params = {"fields": THREAD_FIELDS, "limit": COMMENT_PAGE}
+        for data, _after in self.graph.pages(f"{media_id}/comments", params, COMMENT_PAGES):
+            for item in data:
+                if isinstance(item, Mapping):
+                    comments.extend(self.comment_to_post(c, media_id) for c in _with_replies(item))
+        comments.sort(key=lambda post: post.created_at)
+        return thread + comments
+
+    def reply(self, post: OutgoingPost) -> Published:
+        """Answer a comment (under its top-level comment: Instagram threads are one level
+        deep), or comment on a media; once per text and place."""
+        if not post.in_reply_to:
+            raise PermanentError("A reply needs the comment or media it answers.", NETWORK)
+        try:
+            comment = self.graph.get(post.in_reply_to, {"fields": "id,parent_id"})
+        except PermanentError:
+            comment = None
+        if comment is not None:
+            target, edge, listing = (
+                str(comment.get("parent_id") or post.in_reply_to),
+                "replies",
+                "replies",
+            )
+        else:
+            target, edge, listing = post.in_reply_to, "comments", "comments"
+        existing = self.graph.get(
+            f"{target}/{listing}", {"fields": "id,text,username,from{id,username}", "limit": 50}
+        )
+        data, _ = edge_page(existing, TITLE, f"{listing} of {target}")
+        for item in data:
+            if (
+                isinstance(item, Mapping)
+                and self._own(item.get("from"), item.get("username"))
+                and str(item.get("text") or "").strip() == post.text.strip()
+            ):
+                return Published(external_id=str(item["id"]), replayed=True)
+        written = self.graph.post(f"{target}/{edge}", {"message": post.text})
+        return Published(external_id=str(required(written, "id", TITLE, "written comment")))
+
+    def publish(self, post: OutgoingPost) -> Published:
+        """Publish an image with `post.text` as its caption: a container, then
+        `media_publish`; a post with the same caption published since is returned instead."""
+        if not post.media_urls:
+            raise PermanentError(
+                "Instagram cannot publish text alone: attach an image at a public address.",
+                NETWORK,
+            )
+        since = as_utc(post.created_at) if post.created_at else utcnow() - timedelta(days=1)
+        recent = self.graph.get(
+            f"{self.config.ig_user_id}/media",
+            {"fields": "id,caption,timestamp,permalink", "limit": 10},
+        )
+        data, _ = edge_page(recent, TITLE, "media list")
+        for media in data:
+            if (
+                isinstance(media, Mapping)
+                and str(media.get("caption") or "").strip() == post.text.strip()
+                and media.get("timestamp")
+                and graph_time(media["timestamp"], TITLE, "media") >= since - timedelta(minutes=1)
+            ):
+                return Published(
+                    external_id=str(media["id"]), url=media.get("permalink"), replayed=True
+                )
+        container = self.graph.post(
+            f"{self.config.ig_user_id}/media",
+            {"image_url": post.media_urls[0], "caption": post.text},
+        )
+        container_id = str(required(container, "id", TITLE, "media container"))
+        self._wait_for(container_id)
+        published = self.graph.post(
+            f"{self.config.ig_user_id}/media_publish", {"creation_id": container_id}
+        )
+        media_id = str(required(published, "id", TITLE, "published media"))
+        details = self.graph.get(media_id, {"fields": "id,permalink"})
+        return Published(external_id=media_id, url=details.get("permalink"))
+
+    def _wait_for(self, container_id: str) -> None:
+        for attempt in range(CONTAINER_CHECKS):
+            status = self.graph.get(container_id, {"fields": "status_code,status"})
+            code = status.get("status_code")
+            if code in ("FINISHED", "PUBLISHED"):
+                return
+            if code in ("ERROR", "EXPIRED"):
+                raise PermanentError(
+                    f"Instagram could not prepare the image ({code}: "
+                    f"{status.get('status') or 'no detail'}); check that its address is "
+                    "public and that it is a JPEG within Instagram's limits.",
+                    NETWORK,
+                )
+            if attempt < CONTAINER_CHECKS - 1:
+                self.sleep(2.0)
+        raise RetryableError(
+            "Instagram is still preparing the image; publishing will be tried again.",
+            NETWORK,
+            delay=60.0,
+        )
+
+    # --- webhooks ----------------------------------------------------------------------------
+
+    def webhook_handshake(self, request: WebhookRequest) -> WebhookAnswer:
+        """Answer Meta's subscription check with `hub.challenge` when the verify token is
+        this account's."""
+        return answer_handshake(request, self.config.verify_token, NETWORK, TITLE)
+
+    def webhook_verify(self, request: WebhookRequest) -> None:
+        """Refuse a delivery not signed with the app secret (`X-Hub-Signature-256`)."""
+        verify_signature(request, self.config.app_secret, NETWORK, TITLE)
+
+    def webhook_events(self, request: WebhookRequest) -> list[PushedPost]:
+        """The comments, mentions and private messages of a signed delivery for this account.
+        A mention carries only ids: its comment or media is read from the Graph API (a
+        `RetryableError` then leaves the stored delivery to be processed again)."""
+        entries = delivery_entries(request, self.config.app_secret, "instagram", NETWORK, TITLE)
+        found: list[PushedPost] = []
+        for entry in entries:
+            if str(entry.get("id")) != self.config.ig_user_id:
+                continue
+            for field, value in changes_of(entry):
+                if field in ("comments", "live_comments"):
+                    pushed = self._comment_change(value, entry.get("time"))
+                elif field == "mentions":
+                    pushed = self._mention(value)
+                else:
+                    pushed = None
+                if pushed is not None:
+                    found.append(pushed)
+            for event in messages_of(entry):
+                found.append(self._message(event))
+        return found
+
+    def _comment_change(self, value: dict[str, Any], sent_at: Any) -> PushedPost | None:
+        if self._own(value.get("from")):
+            return None
+        media = value.get("media") if isinstance(value.get("media"), Mapping) else {}
+        media_id = str(required(media or {}, "id", TITLE, "comment change"))
+        # The change has no time of its own: the entry's (seconds, or milliseconds).
+        moment = sent_at if isinstance(sent_at, int | float) else utcnow().timestamp()
+        base = self.comment_to_post(
+            value, media_id, created=moment / 1000 if moment > 1e11 else moment
+        )
+        return PushedPost(**base.model_dump(), event="comment", delivery=value)
+
+    def _mention(self, value: dict[str, Any]) -> PushedPost | None:
+        media_id = str(required(value, "media_id", TITLE, "mention"))
+        comment_id = value.get("comment_id")
+        if comment_id:
+            fields = (
+                f"mentioned_comment.comment_id({comment_id})"
+                "{id,text,timestamp,username,like_count,media{id,permalink}}"
+            )
+            found = self.graph.get(self.config.ig_user_id, {"fields": fields})
+            comment = required(found, "mentioned_comment", TITLE, "mention")
+            base = self.comment_to_post(comment, media_id)
+            base = base.model_copy(update={"in_reply_to": media_id})
+        else:
+            fields = f"mentioned_media.media_id({media_id}){{{MEDIA_FIELDS}}}"
+            found = self.graph.get(self.config.ig_user_id, {"fields": fields})
+            base = self.media_to_post(required(found, "mentioned_media", TITLE, "mention"))
+        return PushedPost(**base.model_dump(), event="mention", delivery=value)
+
+    def _message(self, event: dict[str, Any]) -> PushedPost:
+        message = event["message"]
+        sender = event.get("sender") if isinstance(event.get("sender"), Mapping) else {}
+        sender_id = str(required(sender or {}, "id", TITLE, "message"))
+        mid = str(required(message, "mid", TITLE, "message"))
+        text = str(message.get("text") or "").strip() or "(attachment without text)"
+        try:
+            return PushedPost(
+                id=mid,
+                network=NETWORK,
+                text=text,
+                created_at=graph_time(
+                    required(event, "timestamp", TITLE, f"message {mid}") / 1000,
+                    TITLE,
+                    f"message {mid}",
+                ),
+                author=AuthorIn(handle=sender_id),
+                conversation_id=f"direct:{sender_id}",
+                event="message",
+                private=True,
+                delivery=event,
+            )
+        except (ValidationError, ValueError, TypeError) as error:
+            raise payload_error(TITLE, f"message {mid}", validation_problem(error)) from None
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self.graph.close()
+
+
+def _with_replies(comment: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """A top-level comment followed by the replies expanded under it."""
+    out = [comment]
+    replies = comment.get("replies")
+    if isinstance(replies, Mapping) and isinstance(replies.get("data"), list):
+        out.extend(
+            {**reply, "parent_id": reply.get("parent_id") or comment.get("id")}
+            for reply in replies["data"]
+            if isinstance(reply, Mapping)
+        )
+    return out
