@@ -30,6 +30,7 @@ BUILTINS: dict[str, str] = {
     "bluesky": "clameur.connectors.bluesky.connector:BlueskyConnector",
     "rss": "clameur.connectors.rss.connector:RssConnector",
     "x": "clameur.connectors.x.connector:XConnector",
+    "youtube": "clameur.connectors.youtube.connector:YoutubeConnector",
 }
 
 ConnectorClass = type[Connector[Any]]
