@@ -43,6 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "CLAMEUR_DATA_DIR": str(data),
         "CLAMEUR_DEMO__POSTS_PER_MINUTE": "240",
         "CLAMEUR_PIPELINE__POLL_SECONDS": "0.3",
+        "CLAMEUR_RADAR__UPDATE_SECONDS": "2",
     }
     env.pop("CLAMEUR_DATABASE__URL", None)
     clameur = [sys.executable, "-m", "clameur.cli.main"]

@@ -192,10 +192,12 @@ def chart(session: Session, series_id: int, period: str, now: datetime) -> list[
             RadarPoint.start >= since,
         )
     ):
+        # Summed to the grain: expected values add up, and so do the variances (the band is
+        # three spreads wide on each side), so an hour's band is not twelve bands end to end.
         band = bands[bucket_start(start, grain)]
         band[0] += expected
-        band[1] += low
-        band[2] += high
+        band[1] += ((expected - low) / 3) ** 2
+        band[2] += ((high - expected) / 3) ** 2
         band[3] = max(band[3], score)
         band[4] += 1
     points = []
@@ -204,9 +206,10 @@ def chart(session: Session, series_id: int, period: str, now: datetime) -> list[
         counted, negatives = values.get(moment, [0.0, 0.0])
         found = bands.get(moment)
         if found is not None and found[4]:
-            points.append(
-                ChartPoint(moment, counted, negatives, found[0], found[1], found[2], found[3])
-            )
+            expected = found[0]
+            low = max(0.0, expected - 3 * math.sqrt(found[1]))
+            high = expected + 3 * math.sqrt(found[2])
+            points.append(ChartPoint(moment, counted, negatives, expected, low, high, found[3]))
         else:
             points.append(ChartPoint(moment, counted, negatives))
         moment += span
@@ -364,7 +367,11 @@ def emerging_terms(
     current = dict(
         session.execute(
             select(RadarTerm.term, func.sum(RadarTerm.count))
-            .where(RadarTerm.series_id == series_id, RadarTerm.start >= current_start)
+            .where(
+                RadarTerm.series_id == series_id,
+                RadarTerm.start >= current_start,
+                RadarTerm.start <= now,
+            )
             .group_by(RadarTerm.term)
             .having(func.sum(RadarTerm.count) >= min_count)
         ).all()
@@ -536,9 +543,14 @@ def explain_alert(
 ) -> AlertExplanation:
     """The top posts, authors, terms and networks behind an alert, and its chart around it."""
     series = get_series(session, workspace_id, alert.series_id)
+    rule = get_rule(session, workspace_id, alert.rule_id) if alert.rule_id is not None else None
+    # A window rule fired on the posts of its whole window: explain with those.
     since = alert.started_at
+    if rule is not None and rule.kind != "smart":
+        since -= timedelta(minutes=rule.window_minutes) - BUCKET
     until = alert.ended_at or max(now, alert.last_seen_at + BUCKET)
-    posts = _top_posts(session, workspace_id, series, since, until)
+    negative = alert.metric == "negative" or (rule is not None and rule.kind == "negative_share")
+    posts = _top_posts(session, workspace_id, series, since, until, negative)
     authors: dict[str, tuple[str, int]] = {}
     for post in _period_posts(session, workspace_id, series, since, until, 400):
         if post.author is not None:
@@ -584,10 +596,19 @@ def _period_posts(
 
 
 def _top_posts(
-    session: Session, workspace_id: int, series: RadarSeries, since: datetime, until: datetime
+    session: Session,
+    workspace_id: int,
+    series: RadarSeries,
+    since: datetime,
+    until: datetime,
+    negative: bool = False,
 ) -> list[Post]:
-    """The period's most visible posts: widest reach first (followers and duplicates)."""
-    posts = _period_posts(session, workspace_id, series, since, until, 400)
+    """The period's most visible posts (negative ones only for a negative alert): widest reach
+    first (followers and duplicates)."""
+    filters = series_filters(series, since, until)
+    if negative:
+        filters.sentiments = ["negative"]
+    posts = list_posts(session, workspace_id, filters, limit=400).posts
 
     def weight(post: Post) -> float:
         followers = post.author.followers if post.author is not None else 0

@@ -9,6 +9,8 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from clameur.kit.text import token_texts
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
+# Handles are authors, not terms; a whole handle goes, domain included ("@x.bsky.social").
+_HANDLE = re.compile(r"@[\w.\-]+")
 
 # Folded (no accents), as kit.text.fold gives them. Elided forms (l', d', qu'...) are already
 # dropped by the tokenizer.
@@ -29,7 +31,7 @@ STOP_WORDS = FRENCH_STOP_WORDS | frozenset(ENGLISH_STOP_WORDS) | {"amp", "http",
 
 def post_terms(text: str) -> set[str]:
     """The distinct terms of a post: words, #hashtags, and phrases of two adjacent words."""
-    texts, kinds = token_texts(_URL.sub(" ", text))
+    texts, kinds = token_texts(_HANDLE.sub(" ", _URL.sub(" ", text)))
     terms: set[str] = set()
     previous: str | None = None
     for word, kind in zip(texts, kinds, strict=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,12 +14,13 @@ from clameur.connectors.demo.generator import DemoStream
 from clameur.connectors.demo.workspace import DEMO_USERS, DEMO_WORKSPACE
 from clameur.inbox.triage import ensure_inbox_defaults
 from clameur.kit.time import utcnow
-from clameur.listening.service import create_query, load_query_index
+from clameur.listening.service import create_query, list_queries, load_query_index
 from clameur.models import Competitor, Post, SavedQuery, SavedReply, User, Workspace
 from clameur.nlp.analysis import Analyzer
 from clameur.pipeline.ingest import validate_record
 from clameur.pipeline.schemas import PostIn
 from clameur.pipeline.stages import run_batch
+from clameur.radar.service import list_rules, save_rule
 from clameur.store.engine import unit_of_work
 from clameur.workspaces.service import add_account, add_user, create_workspace
 
@@ -55,6 +57,28 @@ DEMO_SAVED_REPLIES = (
         "days. DM us your order number if needed. {agent}, for {brand}",
     },
 )
+
+
+# The radar's rules of the demo: the detector on every post, and a plain rule on complaints.
+DEMO_ALERT_RULES: list[dict[str, Any]] = [
+    {
+        "name": "Pic de mentions",
+        "kind": "smart",
+        "metric": "volume",
+        "sensitivity": 0.5,
+        "min_volume": 5,
+        "cooldown_minutes": 120,
+    },
+    {
+        "name": "Plaintes en hausse",
+        "query": "Lueurs d'Été — mentions",
+        "kind": "negative_share",
+        "threshold": 45,
+        "window_minutes": 60,
+        "min_volume": 20,
+        "cooldown_minutes": 120,
+    },
+]
 
 
 def ensure_demo_workspace(session: Session) -> tuple[Workspace, int, int]:
@@ -100,6 +124,12 @@ def ensure_demo_workspace(session: Session) -> tuple[Workspace, int, int]:
             )
             queries += 1
     ensure_inbox_defaults(session, workspace.id)
+    if not list_rules(session, workspace.id):
+        names = {q.name: q.id for q in list_queries(session, workspace.id)}
+        for rule in DEMO_ALERT_RULES:
+            values = dict(rule)
+            values["query_id"] = names.get(str(values.pop("query", "")))
+            save_rule(session, workspace.id, values)
     for template in DEMO_SAVED_REPLIES:
         found = session.scalar(
             select(SavedReply.id).where(

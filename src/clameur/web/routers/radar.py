@@ -55,7 +55,11 @@ def _charts(
 
     def label(moment: Any) -> str:
         local = moment.astimezone(fmt.timezone)
-        return local.strftime("%H:%M") if grain != "d1" else fmt.date(moment, "short")
+        if period == "24h":
+            return local.strftime("%H:%M")
+        if period == "7d":
+            return local.strftime("%d/%m %Hh" if fmt.locale.startswith("fr") else "%b %d, %H:00")
+        return fmt.date(moment, "short")
 
     def title(point: service.ChartPoint) -> str:
         text = gettext("%(when)s: %(count)s posts") % {
@@ -196,6 +200,7 @@ def _radar_context(
         "terms": terms,
         "samples": samples,
         "alerts": service.list_alerts(db, workspace_id, limit=8),
+        "rule_names": {rule.id: rule.name for rule in service.list_rules(db, workspace_id)},
         "crisis": crisis.active_crisis(db, workspace_id),
         "now": now,
         "section": "radar",
