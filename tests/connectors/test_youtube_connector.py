@@ -402,3 +402,12 @@ def test_youtube_settings_take_a_channel_address_and_hide_tokens() -> None:
     assert "midnight Pacific Time" in YoutubeConfig.requirements
     with pytest.raises(ValueError, match="starts with UC"):
         YoutubeConfig(channel_id="@googledevelopers")
+
+
+def test_youtube_without_key_or_google_connection_says_what_to_add(server: ReplayServer) -> None:
+    youtube = connector(server, api_key=None, refresh_token=None)
+
+    with pytest.raises(AuthError, match="needs an API key"):
+        youtube.listen(SOURCE, None)
+
+    assert server.requests == []

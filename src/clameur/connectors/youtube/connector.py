@@ -380,8 +380,14 @@ class YoutubeConnector(Connector[YoutubeConfig]):
                 response = self._translate_key_401(
                     lambda: self._send("GET", self._url(path), params=query)
                 )
-            else:
+            elif self.can_reply:
                 response = self._as_user("GET", path, params=params)
+            else:
+                raise AuthError(
+                    "Reading YouTube comments needs an API key (or the channel connected with "
+                    "Google): add one in the settings.",
+                    NETWORK,
+                )
             return _json(response, what)
 
         return with_retries(attempt, attempts=self.retry_attempts, sleep=self.sleep)
