@@ -29,6 +29,9 @@ BUILTINS: dict[str, str] = {
     "mastodon": "clameur.connectors.mastodon.connector:MastodonConnector",
     "bluesky": "clameur.connectors.bluesky.connector:BlueskyConnector",
     "rss": "clameur.connectors.rss.connector:RssConnector",
+    "facebook": "clameur.connectors.facebook.connector:FacebookConnector",
+    "instagram": "clameur.connectors.instagram.connector:InstagramConnector",
+    "linkedin": "clameur.connectors.linkedin.connector:LinkedInConnector",
     "x": "clameur.connectors.x.connector:XConnector",
     "youtube": "clameur.connectors.youtube.connector:YoutubeConnector",
 }

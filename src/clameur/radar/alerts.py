@@ -133,17 +133,20 @@ def triggers(
     spec: RuleSpec, buckets: Sequence[Bucket], since: datetime | None = None
 ) -> list[Trigger]:
     """The buckets (at or after `since`) where the rule's condition holds; `buckets` are in time
-    order and include the window before `since` that sliding rules need."""
+    order and include the window before `since` that sliding rules need. Buckets may be missing
+    (quiet buckets are not stored): the window is a span of time, not a number of rows."""
     out: list[Trigger] = []
-    window = max(1, spec.window_minutes // 5)
+    window = timedelta(minutes=max(5, spec.window_minutes))
     volume_sum = negative_sum = 0.0
     threshold = alert_threshold(spec.sensitivity) if spec.kind == "smart" else 0.0
-    for index, bucket in enumerate(buckets):
+    first = 0
+    for bucket in buckets:
         volume_sum += bucket.volume
         negative_sum += bucket.negative
-        if index >= window:
-            volume_sum -= buckets[index - window].volume
-            negative_sum -= buckets[index - window].negative
+        while buckets[first].start <= bucket.start - window:
+            volume_sum -= buckets[first].volume
+            negative_sum -= buckets[first].negative
+            first += 1
         if since is not None and bucket.start < since:
             continue
         if spec.kind == "smart":

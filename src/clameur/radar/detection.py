@@ -23,6 +23,7 @@ from clameur.store.bulk import insert_rows
 
 GRACE = timedelta(minutes=1)
 HISTORY_DAYS = 35
+QUIET_SCORE = 0.05
 METRIC_COLUMNS = {"volume": RadarBucket.volume, "negative": RadarBucket.negative}
 
 
@@ -111,13 +112,16 @@ def score_series(session: Session, series: RadarSeries, now: datetime) -> list[R
     series.volume_state = detectors["volume"].dump_state()
     series.negative_state = detectors["negative"].dump_state()
     series.scored_until = last + BUCKET
+    # A quiet empty bucket is not stored: most buckets of most queries' series are empty, and
+    # thousands of series would otherwise write two rows each every 5 minutes for nothing.
+    stored = [r for r in readings if r.value or r.score >= QUIET_SCORE]
     insert_rows(
         session,
         RadarPoint.__table__,  # type: ignore[arg-type]
         ("series_id", "metric", "start", "value", "expected", "low", "high", "score"),
         [
             (r.series_id, r.metric, r.start, r.value, r.expected, r.low, r.high, r.score)
-            for r in readings
+            for r in stored
         ],
         conflict=("series_id", "metric", "start"),
         update=("value", "expected", "low", "high", "score"),
