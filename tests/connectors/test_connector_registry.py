@@ -84,7 +84,10 @@ def test_third_party_connectors_come_from_the_entry_point_group(plugins: Any) ->
 
 
 def test_an_unknown_network_says_which_are_available(plugins: Any) -> None:
-    with pytest.raises(PermanentError, match="No connector for 'tiktok'.*bluesky, mastodon"):
+    with pytest.raises(
+        PermanentError,
+        match="No connector for 'tiktok'.*bluesky, facebook, instagram, linkedin, mastodon",
+    ):
         registry.get("tiktok")
 
 

@@ -1,0 +1,292 @@
+"""The LinkedIn connector against a replay of the documented Community Management API
+(learn.microsoft.com/linkedin; payloads/README.md names each page)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pytest
+from connector_replay import Answer, ReplayServer, payload
+
+from clameur.connectors.base import AuthError, ListenSource, OutgoingPost, RateLimited
+from clameur.connectors.linkedin import LinkedInConfig, LinkedInConnector
+from clameur.connectors.linkedin.oauth import authorization_request, exchange_code
+
+ORG = "urn:li:organization:5515715"
+SHARE = "urn:li:share:6927318384839299072"
+COMMENTS = f"/rest/socialActions/{quote(SHARE, safe='')}/comments"
+TOKEN = "AQV-linkedin-access-token-abcdefghij"
+
+
+def connector(
+    server: ReplayServer, waits: list[float] | None = None, **overrides: Any
+) -> LinkedInConnector:
+    settings: dict[str, Any] = {
+        "organization_id": "5515715",
+        "client_id": "86abcd1234efgh",
+        "client_secret": "linkedin-client-secret-value",
+        "access_token": TOKEN,
+        "linkedin_version": "202601",
+        "api_url": server.url,
+        "oauth_url": f"{server.url}/oauth/v2",
+        **overrides,
+    }
+    return LinkedInConnector(
+        LinkedInConfig(**settings), timeout=5, sleep=(waits if waits is not None else []).append
+    )
+
+
+def share(number: int, at: datetime, text: str) -> dict[str, Any]:
+    """The documented post with another id, time and text."""
+    post = payload("linkedin/posts_by_author.json")["elements"][0]
+    millis = int(at.timestamp() * 1000)
+    post.update(id=f"urn:li:share:{number}", createdAt=millis, publishedAt=millis, commentary=text)
+    return post
+
+
+def posts(*elements: dict[str, Any]) -> dict[str, Any]:
+    return {"paging": {"start": 0, "count": len(elements), "links": []}, "elements": list(elements)}
+
+
+def test_calls_carry_the_version_the_restli_protocol_and_the_encoded_author(
+    server: ReplayServer,
+) -> None:
+    server.add("GET", "/rest/posts", body=payload("linkedin/posts_by_author.json"))
+
+    connector(server).listen(ListenSource("posts"), None, limit=2)
+
+    sent = server.seen("GET", "/rest/posts")[0]
+    assert sent.headers["linkedin-version"] == "202601"
+    assert sent.headers["x-restli-protocol-version"] == "2.0.0"
+    assert sent.headers["authorization"] == f"Bearer {TOKEN}"
+    assert sent.query["author"] == [ORG] and sent.query["q"] == ["author"]
+    assert sent.query["sortBy"] == ["CREATED"]
+
+
+def test_posts_listen_resumes_from_its_checkpoint_without_duplicates(
+    server: ReplayServer,
+) -> None:
+    documented = payload("linkedin/posts_by_author.json")
+    newest, older = documented["elements"]
+    server.add("GET", "/rest/posts", body=documented, query={"start": "0"})
+    source = ListenSource("posts")
+
+    first = connector(server).listen(source, None, limit=2)
+
+    assert [p.id for p in first.posts] == ["urn:li:share:6926222349862465536", SHARE]
+    assert first.posts[1].text == "We are hiring baristas in Lyon and Nantes."
+    assert first.more is False
+
+    fresh = share(6927400000000000000, datetime(2022, 5, 2, 12, 0, tzinfo=UTC), "New menu")
+    server.add("GET", "/rest/posts", body=posts(fresh, newest), query={"start": "0"})
+    server.add("GET", "/rest/posts", body=posts(older), query={"start": "2"})
+
+    second = connector(server).listen(source, first.checkpoint, limit=2)
+    third = connector(server).listen(source, second.checkpoint, limit=2)
+
+    assert [p.text for p in second.posts] == ["New menu"]
+    assert second.more is True and second.checkpoint["cursor"] == "2"
+    assert third.posts == [] and third.more is False
+    assert third.checkpoint["since"] == "2022-05-02T12:00:00+00:00"
+
+
+def test_comments_on_the_organisations_posts_become_replies_to_them(server: ReplayServer) -> None:
+    comments = payload("linkedin/comments.json")
+    own = {
+        **comments["elements"][0],
+        "actor": ORG,
+        "commentUrn": "urn:li:comment:(urn:li:activity:6927318384839299072,6927339999999999999)",
+        "message": {"attributes": [], "text": "Yes, both are open to part-time."},
+    }
+    comments["elements"].append(own)
+    server.add(
+        "GET", "/rest/posts", body=posts(payload("linkedin/posts_by_author.json")["elements"][0])
+    )
+    server.add("GET", COMMENTS, body=comments)
+
+    result = connector(server).listen(ListenSource("comments"), None)
+
+    assert [p.text for p in result.posts] == [
+        "Applied last month and never heard back.",
+        "Is the Nantes position open to part-time?",
+    ]
+    comment = result.posts[0]
+    assert comment.in_reply_to == SHARE and comment.conversation_id == SHARE
+    assert comment.author is not None and comment.author.handle == "urn:li:person:Z9y8X7w6V5"
+    assert comment.created_at == datetime.fromtimestamp(1651489018, UTC)
+
+
+def test_answer_to_a_comment_names_its_parent_and_returns_the_comment_urn(
+    server: ReplayServer,
+) -> None:
+    parent = "urn:li:comment:(urn:li:activity:6927318384839299072,6927330511723814912)"
+    path = f"/rest/socialActions/{quote(parent, safe='')}/comments"
+    created = "urn:li:comment:(urn:li:activity:6927318384839299072,6927341111111111111)"
+    server.add("GET", path, body={"paging": {"start": 0, "count": 50}, "elements": []})
+    server.add("POST", path, status=201, body={"commentUrn": created, "actor": ORG})
+
+    published = connector(server).reply(
+        OutgoingPost("Yes, both positions are open to part-time.", "key-1", in_reply_to=parent)
+    )
+
+    assert published.external_id == created
+    sent = server.seen("POST", path)[0].json()
+    assert sent == {
+        "actor": ORG,
+        "object": "urn:li:activity:6927318384839299072",
+        "message": {"text": "Yes, both positions are open to part-time."},
+        "parentComment": parent,
+    }
+
+
+def test_comment_already_written_by_the_organisation_is_not_written_twice(
+    server: ReplayServer,
+) -> None:
+    mine = {**payload("linkedin/comments.json")["elements"][0], "actor": ORG}
+    mine["message"] = {"attributes": [], "text": "Thanks!"}
+    server.add("GET", COMMENTS, body={"paging": {}, "elements": [mine]})
+
+    published = connector(server).reply(OutgoingPost("Thanks!", "key-2", in_reply_to=SHARE))
+
+    assert published.replayed is True and published.external_id == mine["commentUrn"]
+    assert server.seen("POST", COMMENTS) == []
+
+
+def test_publish_creates_a_public_post_and_returns_its_urn(server: ReplayServer) -> None:
+    server.add("GET", "/rest/posts", body=payload("linkedin/posts_by_author.json"))
+    server.add(
+        "POST",
+        "/rest/posts",
+        Answer(201, raw=b"", headers={"x-restli-id": "urn:li:share:6927999999999999999"}),
+    )
+
+    published = connector(server).publish(OutgoingPost("Winter menu is out.", "key-3"))
+
+    assert published.external_id == "urn:li:share:6927999999999999999"
+    assert published.url == "https://www.linkedin.com/feed/update/urn:li:share:6927999999999999999/"
+    body = server.seen("POST", "/rest/posts")[0].json()
+    assert (body["author"], body["commentary"], body["visibility"]) == (
+        ORG,
+        "Winter menu is out.",
+        "PUBLIC",
+    )
+    assert body["lifecycleState"] == "PUBLISHED"
+
+
+def test_revoked_token_is_refreshed_once_and_the_new_one_kept(server: ReplayServer) -> None:
+    server.add(
+        "GET",
+        "/rest/organizations/5515715",
+        Answer(401, payload("linkedin/error_unauthorized.json")),
+        Answer(200, payload("linkedin/organization.json")),
+    )
+    server.add("POST", "/oauth/v2/accessToken", body=payload("linkedin/token.json"))
+    linkedin = connector(server, refresh_token="AQW-refresh-token-abcdefghijklmnop")
+
+    identity = linkedin.check()
+
+    assert identity.handle == "clameur-coffee" and identity.external_id == ORG
+    form = server.seen("POST", "/oauth/v2/accessToken")[0].form()
+    assert form["grant_type"] == ["refresh_token"]
+    assert form["refresh_token"] == ["AQW-refresh-token-abcdefghijklmnop"]
+    retried = server.seen("GET", "/rest/organizations/5515715")[1]
+    assert (
+        retried.headers["authorization"]
+        == f"Bearer {payload('linkedin/token.json')['access_token']}"
+    )
+    updated = linkedin.updated_config()
+    assert updated is not None and updated.access_token is not None
+    assert updated.access_token.get_secret_value().startswith("AQXNnd2kX")
+
+
+def test_token_about_to_expire_is_refreshed_before_the_call(server: ReplayServer) -> None:
+    server.add("POST", "/oauth/v2/accessToken", body=payload("linkedin/token.json"))
+    server.add("GET", "/rest/organizations/5515715", body=payload("linkedin/organization.json"))
+    soon = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    linkedin = connector(server, refresh_token="AQW-refresh-token", token_expires_at=soon)
+
+    linkedin.check()
+
+    assert [r.path for r in server.requests] == [
+        "/oauth/v2/accessToken",
+        "/rest/organizations/5515715",
+    ]
+    updated = linkedin.updated_config()
+    assert updated is not None and updated.token_expires_at is not None
+    assert datetime.fromisoformat(updated.token_expires_at) > datetime.now(UTC) + timedelta(days=59)
+
+
+def test_revoked_token_without_refresh_token_is_an_auth_error(server: ReplayServer) -> None:
+    server.add("GET", "/rest/posts", status=401, body=payload("linkedin/error_unauthorized.json"))
+
+    with pytest.raises(AuthError, match="revoked by the user.*Connect the account again"):
+        connector(server).listen(ListenSource("posts"), None)
+
+
+def test_forbidden_names_the_partner_program(server: ReplayServer) -> None:
+    denied = {
+        "status": 403,
+        "serviceErrorCode": 100,
+        "code": "ACCESS_DENIED",
+        "message": "Not enough permissions to access: GET-author /rest/posts",
+    }
+    server.add("GET", "/rest/posts", status=403, body=denied)
+
+    with pytest.raises(AuthError, match="Community Management API"):
+        connector(server).listen(ListenSource("posts"), None)
+
+
+def test_daily_limit_waits_until_midnight_utc_or_an_hour(server: ReplayServer) -> None:
+    server.add(
+        "GET", "/rest/posts", status=429, body={"status": 429, "message": "Too Many Requests"}
+    )
+
+    with pytest.raises(RateLimited, match="midnight UTC") as caught:
+        connector(server).listen(ListenSource("posts"), None)
+
+    now = datetime.now(UTC)
+    midnight = datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
+    expected = min(3600.0, (midnight - now).total_seconds())
+    assert caught.value.delay == pytest.approx(expected, abs=5)
+
+
+def test_retry_after_given_by_linkedin_is_used(server: ReplayServer) -> None:
+    server.add("GET", "/rest/posts", status=429, body={}, headers={"Retry-After": "120"})
+
+    with pytest.raises(RateLimited) as caught:
+        connector(server).listen(ListenSource("posts"), None)
+
+    assert 110 < caught.value.delay <= 120
+
+
+def test_connection_sends_the_member_to_linkedin_and_keeps_both_tokens(
+    server: ReplayServer,
+) -> None:
+    server.add("POST", "/oauth/v2/accessToken", body=payload("linkedin/token.json"))
+    config = connector(server, access_token=None).config
+    request = authorization_request(config, "https://clameur.example/accounts/linkedin/callback")
+    query = parse_qs(urlsplit(request.url).query)
+
+    connected = exchange_code(
+        config, request, code="AQTQmah11lalyH65DAIivsjsAQV5P", state=request.state
+    )
+
+    assert request.url.startswith(f"{server.url}/oauth/v2/authorization?")
+    assert query["response_type"] == ["code"] and query["state"] == [request.state]
+    assert "w_organization_social" in query["scope"][0].split()
+    form = server.seen("POST", "/oauth/v2/accessToken")[0].form()
+    assert form["grant_type"] == ["authorization_code"]
+    assert form["redirect_uri"] == ["https://clameur.example/accounts/linkedin/callback"]
+    assert connected.access_token is not None and connected.refresh_token is not None
+    assert connected.refresh_expires_at is not None
+
+
+def test_callback_with_another_state_is_refused(server: ReplayServer) -> None:
+    config = connector(server).config
+    request = authorization_request(config, "https://clameur.example/cb")
+
+    with pytest.raises(AuthError, match="state differs"):
+        exchange_code(config, request, code="abc", state="forged")
+    assert server.requests == []
