@@ -39,6 +39,9 @@ from clameur.connectors.base import (
     OutboxSender,
     PermanentError,
     RetryableError,
+    Unsupported,
+    WebhookRejected,
+    WebhookRequest,
 )
 from clameur.connectors.secrets import SecretBox
 from clameur.kit.errors import ClameurError, NotFound
@@ -342,16 +345,6 @@ class WebhookOutcome:
     content_type: str = "text/plain"
 
 
-def _webhook_types() -> tuple[Any, Any, Any]:
-    from clameur.connectors import base
-
-    return (
-        getattr(base, "WebhookRequest", None),
-        getattr(base, "WebhookRejected", None),
-        getattr(base, "WebhookAnswer", None),
-    )
-
-
 def _active_account(session: Session, network: str, account_id: int) -> NetworkAccount:
     account = session.get(NetworkAccount, account_id)
     if account is None or account.network != network or account.status == "paused":
@@ -369,16 +362,15 @@ def webhook_handshake(
     create: ConnectorFactory = registry.create,
 ) -> WebhookOutcome:
     """Answer a network's subscription check (Meta's `hub.challenge`)."""
-    request_type, rejected, _answer = _webhook_types()
-    if request_type is None:
-        raise NotFound("webhooks are not supported by this version")
     account = _active_account(session, network, account_id)
     connector = create(network, account_config(box, account))
     try:
-        answer = connector.webhook_handshake(request_type("GET", headers, query, b""))  # type: ignore[attr-defined]
-    except rejected as error:  # type: ignore[misc]
+        answer = connector.webhook_handshake(WebhookRequest("GET", headers, query, b""))
+    except WebhookRejected as error:
         log.warning("webhook handshake refused for %s account %s: %s", network, account_id, error)
         return WebhookOutcome(403, "verification refused")
+    except Unsupported as error:
+        return WebhookOutcome(404, str(error))
     finally:
         connector.close()
     return WebhookOutcome(answer.status, answer.body, answer.content_type)
@@ -394,48 +386,82 @@ def receive_webhook(
     body: bytes,
     create: ConnectorFactory = registry.create,
 ) -> WebhookOutcome:
-    """Check a delivery's signature, store it, then read its posts into the inbound queue.
-    A redelivery of a stored body is acknowledged and not read again."""
-    request_type, rejected, _answer = _webhook_types()
-    if request_type is None:
-        raise NotFound("webhooks are not supported by this version")
+    """Check a delivery's signature, store it as received, then read its posts into the inbound
+    queue. A redelivery of a stored body is acknowledged and not stored or read again; a
+    delivery stored but not read (a crash in between) is read by `read_pending_webhooks`."""
     digest = hashlib.sha256(body).hexdigest()
     with unit_of_work(factory) as session:
         account = _active_account(session, network, account_id)
-        workspace_id = account.workspace_id
         connector = create(network, account_config(box, account))
-    request = request_type("POST", headers, query, body)
-    kept_headers = {
-        k.lower(): v for k, v in headers.items() if k.lower().startswith(("x-", "content-"))
-    }
+    request = WebhookRequest("POST", headers, query, body)
     try:
-        events = connector.webhook_events(request)  # type: ignore[attr-defined]
-    except rejected as error:  # type: ignore[misc]
+        connector.webhook_verify(request)
+    except WebhookRejected as error:
         log.warning("webhook delivery refused for %s account %s: %s", network, account_id, error)
         return WebhookOutcome(403, "signature refused")
-    except ConnectorError as error:
-        # Signed, but not understood: keep it, so that nothing is lost and a fix can replay it.
-        with unit_of_work(factory) as session:
-            _store_delivery(
-                session, account_id, network, digest, kept_headers, body, "failed", str(error), 0
-            )
-        return WebhookOutcome(200, "stored")
+    except Unsupported as error:
+        return WebhookOutcome(404, str(error))
     finally:
         connector.close()
+    kept = {k.lower(): v for k, v in headers.items() if k.lower().startswith(("x-", "content-"))}
     with unit_of_work(factory) as session:
-        stored = _store_delivery(
-            session, account_id, network, digest, kept_headers, body, "processed", None, len(events)
-        )
-        if not stored:
-            return WebhookOutcome(200, "already received")
+        delivery_id = _store_delivery(session, account_id, network, digest, kept, body)
+    if delivery_id is None:
+        return WebhookOutcome(200, "already received")
+    read_webhook(factory, box, delivery_id, create)
+    return WebhookOutcome(200, "ok")
+
+
+def read_webhook(
+    factory: sessionmaker[Session],
+    box: SecretBox,
+    delivery_id: int,
+    create: ConnectorFactory = registry.create,
+) -> int:
+    """Read a stored delivery's posts into the inbound queue, once; how many it held."""
+    with unit_of_work(factory) as session:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        if delivery is None or delivery.status != "received":
+            return 0
+        account = session.get(NetworkAccount, delivery.account_id)
+        if account is None:
+            return 0
+        connector = create(delivery.network, account_config(box, account))
+        try:
+            events = connector.webhook_events(
+                WebhookRequest("POST", delivery.headers, {}, delivery.body)
+            )
+        except ConnectorError as error:
+            # Signed, but not understood: kept, so that a fixed version can read it again.
+            delivery.status = "failed"
+            delivery.error = str(error)[:2000]
+            return 0
+        finally:
+            connector.close()
         if events:
             enqueue_posts(
                 session,
-                workspace_id,
-                f"{network}:{account_id}:webhook",
+                account.workspace_id,
+                f"{delivery.network}:{account.id}:webhook",
                 [post.model_dump(mode="json") for post in events],
             )
-    return WebhookOutcome(200, "ok")
+        delivery.status = "processed"
+        delivery.posts = len(events)
+        delivery.processed_at = utcnow()
+        return len(events)
+
+
+def read_pending_webhooks(
+    factory: sessionmaker[Session], box: SecretBox, create: ConnectorFactory = registry.create
+) -> int:
+    """Read the deliveries stored but not read yet (after a crash); posts queued."""
+    with factory() as session:
+        pending = list(
+            session.scalars(
+                select(WebhookDelivery.id).where(WebhookDelivery.status == "received").limit(100)
+            )
+        )
+    return sum(read_webhook(factory, box, delivery_id, create) for delivery_id in pending)
 
 
 def _store_delivery(
@@ -445,33 +471,27 @@ def _store_delivery(
     digest: str,
     headers: dict[str, str],
     body: bytes,
-    status: str,
-    error: str | None,
-    posts: int,
-) -> bool:
-    """Store a delivery once; False when the same body was already stored for the account."""
+) -> int | None:
+    """Store a delivery as received; None when the same body was already stored."""
     existing = session.scalar(
         select(WebhookDelivery.id).where(
             WebhookDelivery.account_id == account_id, WebhookDelivery.digest == digest
         )
     )
     if existing is not None:
-        return False
-    session.add(
-        WebhookDelivery(
-            account_id=account_id,
-            network=network,
-            digest=digest,
-            headers=headers,
-            body=body,
-            status=status,
-            error=error,
-            posts=posts,
-            processed_at=utcnow() if status == "processed" else None,
-        )
+        return None
+    delivery = WebhookDelivery(
+        account_id=account_id,
+        network=network,
+        digest=digest,
+        headers=headers,
+        body=body,
+        status="received",
+        posts=0,
     )
+    session.add(delivery)
     session.flush()
-    return True
+    return delivery.id
 
 
 # --- Health --------------------------------------------------------------------------------

@@ -69,7 +69,12 @@ def _runner(config: Any, factory: Any, demo: bool) -> Runner:
     """The pipeline's runner with everything it delivers: replies, radar passes, alerts."""
     import httpx
 
-    from clameur.accounts.service import poll_due, reply_senders, secret_box
+    from clameur.accounts.service import (
+        poll_due,
+        read_pending_webhooks,
+        reply_senders,
+        secret_box,
+    )
     from clameur.radar.channels import make_sender
 
     base_url = config.web.public_url or f"http://{config.web.host}:{config.web.port}"
@@ -81,7 +86,7 @@ def _runner(config: Any, factory: Any, demo: bool) -> Runner:
         config.pipeline.batch_size,
         config.pipeline.poll_seconds,
         connectors=senders,
-        listen=lambda: poll_due(factory, box),
+        listen=lambda: (poll_due(factory, box), read_pending_webhooks(factory, box)),
         radar_every=config.radar.update_seconds,
         alert_sender=make_sender(
             config.mail, httpx.Client(timeout=10.0), config.web.default_locale, base_url
