@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from clameur.kit.time import utcnow
 from clameur.models import Alert, AlertRule, CrisisMode, Role
 from clameur.radar.service import run_pass
-from conftest import Browser, Builders
 
 
-def _recent_posts(build: Builders, workspace: int, count: int = 40) -> None:
+def _recent_posts(build: Any, workspace: int, count: int = 40) -> None:
     now = utcnow()
     build.store(
         workspace,
@@ -28,14 +28,14 @@ def _recent_posts(build: Builders, workspace: int, count: int = 40) -> None:
     )
 
 
-def _manager(client: Browser, build: Builders) -> Browser:
+def _manager(client: Any, build: Any) -> Any:
     build.user("mia@example.com", Role.manager, "Mia Manager")
     assert client.sign_in("mia@example.com").status_code == 303
     return client
 
 
 def test_the_radar_page_draws_volume_share_and_terms(
-    client: Browser, build: Builders, workspace: int, factory: sessionmaker[Session]
+    client: Any, build: Any, workspace: int, factory: sessionmaker[Session]
 ) -> None:
     build.query(workspace, "Vols", "vol")
     _recent_posts(build, workspace)
@@ -51,14 +51,14 @@ def test_the_radar_page_draws_volume_share_and_terms(
     assert live.status_code == 200 and 'class="chart-line"' in live.text
 
 
-def test_agents_see_the_rules_but_cannot_change_them(agent: Browser) -> None:
+def test_agents_see_the_rules_but_cannot_change_them(agent: Any) -> None:
     assert agent.get("/radar/rules").status_code == 200
     refused = agent.submit("/radar/rules", {"name": "x", "kind": "volume", "threshold": "5"})
     assert refused.status_code == 403
 
 
 def test_a_manager_writes_a_rule_after_a_backtest_and_a_bad_one_says_why(
-    client: Browser, build: Builders, workspace: int, factory: sessionmaker[Session]
+    client: Any, build: Any, workspace: int, factory: sessionmaker[Session]
 ) -> None:
     _recent_posts(build, workspace)
     run_pass(factory)
@@ -89,7 +89,7 @@ def test_a_manager_writes_a_rule_after_a_backtest_and_a_bad_one_says_why(
 
 
 def test_an_alert_page_explains_what_moved(
-    client: Browser, build: Builders, workspace: int, factory: sessionmaker[Session]
+    client: Any, build: Any, workspace: int, factory: sessionmaker[Session]
 ) -> None:
     _recent_posts(build, workspace)
     with factory() as session, session.begin():
@@ -110,9 +110,7 @@ def test_an_alert_page_explains_what_moved(
     assert client.get("/radar/alerts/999999").status_code == 404
 
 
-def test_crisis_mode_from_switch_on_to_post_mortem(
-    client: Browser, build: Builders, workspace: int
-) -> None:
+def test_crisis_mode_from_switch_on_to_post_mortem(client: Any, build: Any, workspace: int) -> None:
     _recent_posts(build, workspace, 10)
     client = _manager(client, build)
     started = client.submit(
@@ -134,5 +132,5 @@ def test_crisis_mode_from_switch_on_to_post_mortem(
     assert client.get(f"/radar/crisis/{crisis.id}/report.json").json()["reason"] == "Vols annulés"
 
 
-def test_agents_cannot_switch_crisis_mode_on(agent: Browser) -> None:
+def test_agents_cannot_switch_crisis_mode_on(agent: Any) -> None:
     assert agent.submit("/radar/crisis/start", {"reason": "x"}).status_code == 403

@@ -431,6 +431,11 @@ def read_webhook(
             events = connector.webhook_events(
                 WebhookRequest("POST", delivery.headers, {}, delivery.body)
             )
+        except (RetryableError, AuthError) as error:
+            # The network must be asked for the rest (Instagram mentions carry only ids) and
+            # could not answer now: kept as received, read again on a later pass.
+            delivery.error = str(error)[:2000]
+            return 0
         except ConnectorError as error:
             # Signed, but not understood: kept, so that a fixed version can read it again.
             delivery.status = "failed"
