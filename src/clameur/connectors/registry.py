@@ -32,6 +32,7 @@ BUILTINS: dict[str, str] = {
     "facebook": "clameur.connectors.facebook.connector:FacebookConnector",
     "instagram": "clameur.connectors.instagram.connector:InstagramConnector",
     "linkedin": "clameur.connectors.linkedin.connector:LinkedInConnector",
+    "reddit": "clameur.connectors.reddit.connector:RedditConnector",
     "x": "clameur.connectors.x.connector:XConnector",
     "youtube": "clameur.connectors.youtube.connector:YoutubeConnector",
 }
