@@ -115,13 +115,27 @@ def test_unique_authors_add_up_across_buckets_without_double_counting(session: S
 def test_terms_are_counted_per_hour_without_stop_words(session: Session) -> None:
     workspace = make_workspace(session)
     add_posts(
-        session, workspace.id, _records(4, text="Toujours pas de remboursement pour le vol #Ouigo")
+        session,
+        workspace.id,
+        _records(4, text="Toujours pas de remboursement rapide pour le vol #Ouigo"),
     )
     update_series(session, workspace.id)
     counts = dict(session.execute(select(RadarTerm.term, RadarTerm.count)).all())
     assert counts["remboursement"] == 4
     assert counts["#ouigo"] == 4
     assert "pour" not in counts and "pas" not in counts
+    # Two-word phrases are counted for the whole workspace.
+    assert counts["remboursement rapide"] == 4
+
+
+def test_a_post_gives_words_hashtags_and_phrases_without_handles_or_links() -> None:
+    from clameur.radar.terms import post_terms
+
+    words, phrases = post_terms(
+        "@ouigo.bsky.social Vol annulé, remboursement ? #Ouigo https://t.co/x"
+    )
+    assert words == {"vol", "annule", "remboursement", "#ouigo"}
+    assert phrases == {"vol annule", "annule remboursement"}
 
 
 def test_rebuild_counts_everything_again_once(session: Session) -> None:

@@ -154,7 +154,9 @@ def update_series(session: Session, workspace_id: int, limit: int = 5000) -> Upd
     )
     cells: dict[tuple[int, str, datetime, str, str], _Cell] = defaultdict(_Cell)
     terms: Counter[tuple[int, datetime, str]] = Counter()
-    term_series = {s.id for s in series.values() if s.key.split(":")[0] in TERM_KINDS}
+    ids = {key: row.id for key, row in series.items()}
+    term_series = {ids[key] for key in ids if key.split(":")[0] in TERM_KINDS}
+    phrase_series = ids["workspace"]
     for post_id, created_at, network, lang, sentiment, author_id, followers, text in rows:
         keys = ["workspace"]
         competitors: set[int] = set()
@@ -171,23 +173,29 @@ def update_series(session: Session, workspace_id: int, limit: int = 5000) -> Upd
         keys.extend(f"competitor:{c}" for c in competitors)
         negative = 1 if sentiment == "negative" else 0
         language = lang or UNKNOWN_LANG
-        starts = {grain: bucket_start(created_at, grain) for grain in GRAIN_SPANS}
-        words = post_terms(text)
-        hour = starts["h1"]
+        starts = [(grain, bucket_start(created_at, grain)) for grain in GRAIN_SPANS]
+        words, phrases = post_terms(text)
+        hour = starts[1][1]
+        reach = followers or 0
         for key in keys:
-            target = series.get(key)
+            target = ids.get(key)
             if target is None:
                 continue
-            for grain, start in starts.items():
-                cell = cells[(target.id, grain, start, network, language)]
+            for grain, start in starts:
+                cell = cells[(target, grain, start, network, language)]
                 cell.volume += 1
                 cell.negative += negative
-                cell.reach += followers or 0
-                if author_id is not None:
+                cell.reach += reach
+                # 5-minute buckets keep no author sketch: unique authors are read per hour.
+                if author_id is not None and grain != "m5":
                     cell.authors.add(author_id)
-            if target.id in term_series:
+            if target in term_series:
                 for word in words:
-                    terms[(target.id, hour, word)] += 1
+                    terms[(target, hour, word)] += 1
+                # Two-word phrases for the whole workspace only: they double the rows.
+                if target == phrase_series:
+                    for phrase in phrases:
+                        terms[(target, hour, phrase)] += 1
     result.buckets = _write_buckets(session, cells)
     result.terms = _write_terms(session, terms)
     result.posts = len(rows)

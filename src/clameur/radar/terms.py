@@ -29,10 +29,11 @@ FRENCH_STOP_WORDS = frozenset(
 STOP_WORDS = FRENCH_STOP_WORDS | frozenset(ENGLISH_STOP_WORDS) | {"amp", "http", "https"}
 
 
-def post_terms(text: str) -> set[str]:
-    """The distinct terms of a post: words, #hashtags, and phrases of two adjacent words."""
+def post_terms(text: str) -> tuple[set[str], set[str]]:
+    """The distinct terms of a post: words and #hashtags, and phrases of two adjacent words."""
     texts, kinds = token_texts(_HANDLE.sub(" ", _URL.sub(" ", text)))
     terms: set[str] = set()
+    phrases: set[str] = set()
     previous: str | None = None
     for word, kind in zip(texts, kinds, strict=True):
         if kind == "mention":
@@ -49,6 +50,6 @@ def post_terms(text: str) -> set[str]:
         if previous is not None:
             phrase = f"{previous} {word}"
             if len(phrase) <= 100:
-                terms.add(phrase)
+                phrases.add(phrase)
         previous = word
-    return terms
+    return terms, phrases
