@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -93,6 +95,7 @@ def _form_page(
         error=error,
         base_url=_base_url(request),
         webhooks=Capability.webhooks in kind.capabilities,
+        oauth=_oauth(network) is not None,
         section="accounts",
         **sidebar(db, workspace_id),
     )
@@ -209,3 +212,80 @@ async def webhook_delivery(request: Request, network: str, account_id: int) -> R
         body,
     )
     return Response(outcome.body, status_code=outcome.status, media_type=outcome.content_type)
+
+
+# --- OAuth: the network's approval page, then back here with a code -----------------------
+
+OAUTH_KEY = "oauth_request"
+CALLBACK = "/settings/accounts/oauth/callback"
+
+
+def _oauth(network: str) -> Any | None:
+    """The network's OAuth module (authorization_request, exchange_code), if it has one."""
+    try:
+        return importlib.import_module(f"clameur.connectors.{network}.oauth")
+    except ModuleNotFoundError:
+        return None
+
+
+@router.post("/settings/accounts/{account_id}/oauth")
+def start_oauth(
+    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace, account_id: int
+) -> Response:
+    """Send the manager to the network's approval page (registering Clameur as an app on a
+    Mastodon server first); the network sends them back to the callback with a code."""
+    _admin(user)
+    account = service.get_account(db, workspace.id, account_id)
+    module = _oauth(account.network)
+    if module is None:
+        raise ClameurError(f"{account.network} accounts are connected with the form only")
+    box = _box(request)
+    config = service.account_config(box, account)
+    redirect_uri = _base_url(request) + CALLBACK
+    register = getattr(module, "register_app", None)
+    if register is not None:
+        config = register(config, redirect_uri)
+        account.config_encrypted = box.encrypt(config)
+    approval = module.authorization_request(config, redirect_uri)
+    request.session[OAUTH_KEY] = {
+        "account_id": account.id,
+        "request": {f.name: getattr(approval, f.name) for f in dataclasses.fields(approval)},
+    }
+    return RedirectResponse(approval.url, status_code=303)
+
+
+@router.get("/settings/accounts/oauth/callback")
+def finish_oauth(
+    request: Request,
+    db: Db,
+    user: CurrentUser,
+    workspace: CurrentWorkspace,
+    code: str = "",
+    state: str = "",
+    error: str = "",
+) -> Response:
+    """The network's answer: exchange the code for tokens, store them encrypted, check them."""
+    _admin(user)
+    pending = request.session.pop(OAUTH_KEY, None)
+    if not pending:
+        raise ClameurError("No connection was in progress: start again from the account's page.")
+    account = service.get_account(db, workspace.id, int(pending["account_id"]))
+    if error or not code:
+        request.session[FLASH_KEY] = f"failed:{error or 'no approval code'}"
+        return RedirectResponse("/settings/accounts", status_code=303)
+    module = _oauth(account.network)
+    assert module is not None
+    box = _box(request)
+    approval = module.AuthorizationRequest(**pending["request"])
+    try:
+        config = module.exchange_code(service.account_config(box, account), approval, code, state)
+    except ConnectorError as failure:
+        request.session[FLASH_KEY] = f"failed:{failure}"
+        return RedirectResponse("/settings/accounts", status_code=303)
+    account.config_encrypted = box.encrypt(config)
+    try:
+        service.check_account(db, box, account)
+        request.session[FLASH_KEY] = "connected"
+    except ConnectorError as failure:
+        request.session[FLASH_KEY] = f"failed:{failure}"
+    return RedirectResponse("/settings/accounts", status_code=303)
