@@ -51,7 +51,6 @@ def _charts(
     """The volume and negative-share charts of a series."""
     fmt = _formats(request)
     gettext = fmt.gettext
-    grain = service.PERIOD_GRAIN[period]
 
     def label(moment: Any) -> str:
         local = moment.astimezone(fmt.timezone)
