@@ -36,7 +36,9 @@ def test_the_radar_page_draws_its_charts(page, server: str) -> None:  # type: ig
     assert page.locator("figure.chart-voice rect.chart-bar").count() > 0
     assert page.locator(".voice-legend li").count() >= 2
     # Hovering a bucket tells its figures.
-    assert "publications" in (page.locator("figure.chart-volume .chart-hover rect title").last.text_content() or "")
+    assert "publications" in (
+        page.locator("figure.chart-volume .chart-hover rect title").last.text_content() or ""
+    )
 
 
 def test_a_manager_backtests_a_rule_then_switches_crisis_mode_on_and_off(page, server: str) -> None:  # type: ignore[no-untyped-def]
@@ -48,7 +50,9 @@ def test_a_manager_backtests_a_rule_then_switches_crisis_mode_on_and_off(page, s
     page.click("text=Tester sur les 30 derniers jours")
     result = page.locator("#backtest-result")
     result.wait_for()
-    page.wait_for_function("() => document.querySelector('#backtest-result').innerText.includes('fois')")
+    page.wait_for_function(
+        "() => document.querySelector('#backtest-result').innerText.includes('fois')"
+    )
     page.click("#alert-rule-form button[type=submit]")
     page.wait_for_selector("text=Beaucoup de bruit")
 
