@@ -13,7 +13,7 @@ and the backtest ("how often would this rule have fired over the last 30 days?")
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -74,6 +74,19 @@ class RuleSpec:
             min_volume=rule.min_volume,
             cooldown_minutes=rule.cooldown_minutes,
         )
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> RuleSpec:
+        """The spec of a rule's values (as a form gives them), checked."""
+        return cls(
+            kind=str(values["kind"]),
+            metric=str(values.get("metric") or "volume"),
+            sensitivity=float(values.get("sensitivity", 0.5)),
+            threshold=float(values.get("threshold", 0)),
+            window_minutes=int(values.get("window_minutes", 60)),
+            min_volume=int(values.get("min_volume", 10)),
+            cooldown_minutes=int(values.get("cooldown_minutes", 120)),
+        ).check()
 
     def check(self) -> RuleSpec:
         """The spec itself, or InvalidRule saying what is wrong with it."""

@@ -454,15 +454,7 @@ def save_rule(
     session: Session, workspace_id: int, values: dict[str, Any], rule_id: int | None = None
 ) -> AlertRule:
     """Create or update an alert rule after checking it."""
-    spec = alert_rules.RuleSpec(
-        kind=values["kind"],
-        metric=values.get("metric", "volume"),
-        sensitivity=float(values.get("sensitivity", 0.5)),
-        threshold=float(values.get("threshold", 0)),
-        window_minutes=int(values.get("window_minutes", 60)),
-        min_volume=int(values.get("min_volume", 10)),
-        cooldown_minutes=int(values.get("cooldown_minutes", 120)),
-    ).check()
+    spec = alert_rules.RuleSpec.from_values(values)
     name = str(values.get("name") or "").strip()
     if not name:
         raise alert_rules.InvalidRule("give the rule a name")

@@ -141,11 +141,16 @@ async def save_account(
             if k not in registry.config_model(network).secret_names()
         }
         return _form_page(request, db, workspace.id, network, existing, shown, error)
+    return _checked(request, db, account)
+
+
+def _checked(request: Request, db: Db, account: Any) -> Response:
+    """Ask the network who the credentials belong to; the accounts page says how it went."""
     try:
         service.check_account(db, _box(request), account)
         request.session[FLASH_KEY] = "connected"
     except ConnectorError as error:
-        request.session[FLASH_KEY] = f"saved-unchecked:{error}"
+        request.session[FLASH_KEY] = f"failed:{error}"
     return RedirectResponse("/settings/accounts", status_code=303)
 
 
@@ -155,13 +160,7 @@ def check_account(
 ) -> Response:
     """Ask the network who the credentials belong to."""
     _admin(user)
-    account = service.get_account(db, workspace.id, account_id)
-    try:
-        service.check_account(db, _box(request), account)
-        request.session[FLASH_KEY] = "connected"
-    except ConnectorError as error:
-        request.session[FLASH_KEY] = f"failed:{error}"
-    return RedirectResponse("/settings/accounts", status_code=303)
+    return _checked(request, db, service.get_account(db, workspace.id, account_id))
 
 
 @router.post("/settings/accounts/{account_id}/pause")
@@ -283,9 +282,4 @@ def finish_oauth(
         request.session[FLASH_KEY] = f"failed:{failure}"
         return RedirectResponse("/settings/accounts", status_code=303)
     account.config_encrypted = box.encrypt(config)
-    try:
-        service.check_account(db, box, account)
-        request.session[FLASH_KEY] = "connected"
-    except ConnectorError as failure:
-        request.session[FLASH_KEY] = f"failed:{failure}"
-    return RedirectResponse("/settings/accounts", status_code=303)
+    return _checked(request, db, account)

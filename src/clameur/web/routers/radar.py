@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -278,45 +279,53 @@ def retry_delivery(
 # --- Alert rules ---------------------------------------------------------------------------
 
 
-def _rule_values(
-    name: str,
-    query_id: str,
-    kind: str,
-    metric: str,
-    sensitivity: str,
-    threshold: str,
-    window_minutes: str,
-    min_volume: str,
-    cooldown_minutes: str,
-    emails: str,
-    webhook_url: str,
-    webhook_secret: str,
-) -> dict[str, Any]:
-    def number(text: str, default: float) -> float:
+DEFAULT_RULE: dict[str, Any] = {
+    "name": "",
+    "query_id": None,
+    "kind": "smart",
+    "metric": "volume",
+    "sensitivity": 0.5,
+    "threshold": 100,
+    "window_minutes": 60,
+    "min_volume": 10,
+    "cooldown_minutes": 120,
+    "channels": [],
+}
+
+
+def _rule_values(form: Mapping[str, Any]) -> dict[str, Any]:
+    """A rule's values from its form (numbers with a comma or a dot; blank means default)."""
+
+    def text(name: str) -> str:
+        value = form.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    def number(name: str) -> float:
+        raw = text(name)
         try:
-            return float(text.replace(",", ".")) if text.strip() else default
+            return float(raw.replace(",", ".")) if raw else float(DEFAULT_RULE[name])
         except ValueError as error:
-            raise alert_rules.InvalidRule(f"{text!r} is not a number") from error
+            raise alert_rules.InvalidRule(f"{raw!r} is not a number") from error
 
     targets: list[dict[str, Any]] = [
         {"type": "email", "to": address.strip()}
-        for address in emails.replace(";", ",").split(",")
+        for address in text("emails").replace(";", ",").split(",")
         if address.strip()
     ]
-    if webhook_url.strip():
+    if text("webhook_url"):
         targets.append(
-            {"type": "webhook", "url": webhook_url.strip(), "secret": webhook_secret.strip()}
+            {"type": "webhook", "url": text("webhook_url"), "secret": text("webhook_secret")}
         )
     return {
-        "name": name,
-        "query_id": int(query_id) if query_id.strip().isdigit() else None,
-        "kind": kind,
-        "metric": metric or "volume",
-        "sensitivity": number(sensitivity, 0.5),
-        "threshold": number(threshold, 0),
-        "window_minutes": int(number(window_minutes, 60)),
-        "min_volume": int(number(min_volume, 10)),
-        "cooldown_minutes": int(number(cooldown_minutes, 120)),
+        "name": text("name"),
+        "query_id": int(text("query_id")) if text("query_id").isdigit() else None,
+        "kind": text("kind") or "smart",
+        "metric": text("metric") or "volume",
+        "sensitivity": number("sensitivity"),
+        "threshold": number("threshold"),
+        "window_minutes": int(number("window_minutes")),
+        "min_volume": int(number("min_volume")),
+        "cooldown_minutes": int(number("cooldown_minutes")),
         "channels": targets,
     }
 
@@ -358,18 +367,7 @@ def _rules(
             "cooldown_minutes": rule.cooldown_minutes,
             "channels": rule.channels,
         }
-    values = values or {
-        "name": "",
-        "query_id": None,
-        "kind": "smart",
-        "metric": "volume",
-        "sensitivity": 0.5,
-        "threshold": 100,
-        "window_minutes": 60,
-        "min_volume": 10,
-        "cooldown_minutes": 120,
-        "channels": [],
-    }
+    values = values or dict(DEFAULT_RULE)
     return renderer(request).render(
         request,
         "radar_rules.html",
@@ -388,60 +386,22 @@ def _rules(
 
 
 @router.post("/radar/rules", response_class=HTMLResponse)
-def save_rule(
-    request: Request,
-    db: Db,
-    user: CurrentUser,
-    workspace: CurrentWorkspace,
-    rule_id: RuleForm = "",
-    name: RuleForm = "",
-    query_id: RuleForm = "",
-    kind: RuleForm = "smart",
-    metric: RuleForm = "volume",
-    sensitivity: RuleForm = "",
-    threshold: RuleForm = "",
-    window_minutes: RuleForm = "",
-    min_volume: RuleForm = "",
-    cooldown_minutes: RuleForm = "",
-    emails: RuleForm = "",
-    webhook_url: RuleForm = "",
-    webhook_secret: RuleForm = "",
+async def save_rule(
+    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace
 ) -> Response:
     """Create or update an alert rule; a bad one comes back with what is wrong."""
     manager(user)
+    form = await request.form()
+    rule_id = str(form.get("rule_id") or "")
     existing = int(rule_id) if rule_id.isdigit() else None
     values: dict[str, Any] = {}
     try:
-        values = _rule_values(
-            name,
-            query_id,
-            kind,
-            metric,
-            sensitivity,
-            threshold,
-            window_minutes,
-            min_volume,
-            cooldown_minutes,
-            emails,
-            webhook_url,
-            webhook_secret,
-        )
+        values = _rule_values(form)
         service.save_rule(db, workspace.id, values, existing)
     except ClameurError as error:
         db.rollback()
         rule = service.get_rule(db, workspace.id, existing) if existing else None
-        fallback = values or {
-            "name": name,
-            "query_id": None,
-            "kind": kind,
-            "metric": metric,
-            "sensitivity": 0.5,
-            "threshold": 0,
-            "window_minutes": 60,
-            "min_volume": 10,
-            "cooldown_minutes": 120,
-            "channels": [],
-        }
+        fallback = values or {**DEFAULT_RULE, "name": str(form.get("name") or "")}
         return _rules(request, db, workspace.id, rule=rule, values=fallback, error=error)
     request.session[FLASH_KEY] = "updated" if existing else "created"
     return RedirectResponse("/radar/rules", status_code=303)
@@ -459,48 +419,15 @@ def delete_rule(
 
 
 @router.post("/radar/rules/backtest", response_class=HTMLResponse)
-def backtest_rule(
-    request: Request,
-    db: Db,
-    user: CurrentUser,
-    workspace: CurrentWorkspace,
-    name: RuleForm = "",
-    query_id: RuleForm = "",
-    kind: RuleForm = "smart",
-    metric: RuleForm = "volume",
-    sensitivity: RuleForm = "",
-    threshold: RuleForm = "",
-    window_minutes: RuleForm = "",
-    min_volume: RuleForm = "",
-    cooldown_minutes: RuleForm = "",
+async def backtest_rule(
+    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace
 ) -> Response:
     """How often the rule in the form would have fired over the last 30 days."""
     error: ClameurError | None = None
     result = None
     try:
-        values = _rule_values(
-            name,
-            query_id,
-            kind,
-            metric,
-            sensitivity,
-            threshold,
-            window_minutes,
-            min_volume,
-            cooldown_minutes,
-            "",
-            "",
-            "",
-        )
-        spec = alert_rules.RuleSpec(
-            kind=values["kind"],
-            metric=values["metric"],
-            sensitivity=values["sensitivity"],
-            threshold=values["threshold"],
-            window_minutes=values["window_minutes"],
-            min_volume=values["min_volume"],
-            cooldown_minutes=values["cooldown_minutes"],
-        )
+        values = _rule_values(await request.form())
+        spec = alert_rules.RuleSpec.from_values(values)
         result = alert_rules.backtest(db, workspace.id, values["query_id"], spec)
     except ClameurError as caught:
         error = caught
@@ -567,9 +494,7 @@ def _crisis_page(request: Request, db: Db, workspace_id: int, shown: Any) -> Res
     line = None
     if shown is not None:
         line = dict(shown.report["timeline"] if shown.report else crisis.timeline(db, shown, now))
-        line["buckets"] = [
-            {**b, "at": datetime.fromisoformat(b["start"])} for b in line["buckets"]
-        ]
+        line["buckets"] = [{**b, "at": datetime.fromisoformat(b["start"])} for b in line["buckets"]]
     return renderer(request).render(
         request,
         "radar_crisis.html",
