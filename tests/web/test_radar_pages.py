@@ -134,3 +134,20 @@ def test_crisis_mode_from_switch_on_to_post_mortem(client: Any, build: Any, work
 
 def test_agents_cannot_switch_crisis_mode_on(agent: Any) -> None:
     assert agent.submit("/radar/crisis/start", {"reason": "x"}).status_code == 403
+
+
+def test_the_api_tells_publishing_whether_crisis_mode_is_on(
+    client: Any, build: Any, workspace: int
+) -> None:
+    client = _manager(client, build)
+    assert client.get("/api/v1/crisis").json() == {
+        "active": False,
+        "crisis_id": None,
+        "since": None,
+        "reason": "",
+        "query_id": None,
+    }
+    client.submit("/radar/crisis/start", {"reason": "Rappel produit"})
+    state = client.get("/api/v1/crisis").json()
+    assert state["active"] is True and state["reason"] == "Rappel produit"
+    assert client.get("/api/v1/alerts").json() == []

@@ -124,3 +124,34 @@ class Health(BaseModel):
 
     status: str
     database: str | None
+
+
+class CrisisRead(BaseModel):
+    """Whether crisis mode is on: publishing holds promotional posts while it is."""
+
+    active: bool
+    crisis_id: int | None = None
+    since: datetime | None = None
+    reason: str = ""
+    query_id: int | None = None
+
+
+class AlertRead(BaseModel):
+    """An alert of the radar."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    rule_id: int | None
+    series_id: int
+    metric: str
+    status: str
+    started_at: datetime
+    last_seen_at: datetime
+    ended_at: datetime | None
+    value: float
+    expected: float
+    high: float
+    score: float
+    peak_value: float
+    updates: int

@@ -17,6 +17,8 @@ from clameur.listening.service import (
     update_query,
 )
 from clameur.query import QuerySyntaxError, parse
+from clameur.radar.crisis import active_crisis
+from clameur.radar.service import list_alerts
 from clameur.web.deps import CurrentUser, CurrentWorkspace, Db, Editor
 from clameur.web.reads import (
     QuerySummary,
@@ -27,7 +29,9 @@ from clameur.web.reads import (
 )
 from clameur.web.routers.queries import check_competitor
 from clameur.web.schemas import (
+    AlertRead,
     CorrectionCreate,
+    CrisisRead,
     ErrorRead,
     PostList,
     PostRead,
@@ -182,3 +186,33 @@ def delete_query_api(db: Db, user: Editor, workspace: CurrentWorkspace, query_id
     """Delete a saved query and its matches."""
     delete_query(db, workspace.id, query_id)
     return Response(status_code=204)
+
+
+@router.get("/crisis", response_model=CrisisRead, tags=["radar"])
+def crisis_api(db: Db, user: CurrentUser, workspace: CurrentWorkspace) -> CrisisRead:
+    """Whether crisis mode is on: a publishing tool holds promotional posts while it is."""
+    current = active_crisis(db, workspace.id)
+    if current is None:
+        return CrisisRead(active=False)
+    return CrisisRead(
+        active=True,
+        crisis_id=current.id,
+        since=current.started_at,
+        reason=current.reason,
+        query_id=current.query_id,
+    )
+
+
+@router.get("/alerts", response_model=list[AlertRead], tags=["radar"])
+def alerts_api(
+    db: Db,
+    user: CurrentUser,
+    workspace: CurrentWorkspace,
+    status: Literal["open", "over"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[AlertRead]:
+    """The radar's alerts, newest first (`open` while a rule keeps firing)."""
+    return [
+        AlertRead.model_validate(alert)
+        for alert in list_alerts(db, workspace.id, limit=limit, status=status)
+    ]
