@@ -90,9 +90,25 @@ def test_queries_brand_and_competitors_each_get_their_series(session: Session) -
     assert _totals(session, "workspace")[0] == 11
     assert _totals(session, "brand")[0] == 6
     assert _totals(session, f"competitor:{rival.id}")[0] == 3
-    voices = share_of_voice(session, workspace.id, "30d", BASE_TIME + timedelta(hours=1))
-    shares = {v.key: round(v.share) for v in voices}
+    chart = share_of_voice(session, workspace.id, "30d", BASE_TIME + timedelta(hours=1))
+    shares = {v.key: round(v.share) for v in chart.voices}
     assert shares == {"brand": 67, f"competitor:{rival.id}": 33}
+    # Any period: whole days from one date to another.
+    day = BASE_TIME.replace(hour=0)
+    chosen = share_of_voice(
+        session, workspace.id, "24h", BASE_TIME + timedelta(days=9), day - timedelta(days=2), day
+    )
+    assert chosen.grain == "d1" and len(chosen.starts) == 3
+    assert {v.key: v.volume for v in chosen.voices} == {"brand": 6, f"competitor:{rival.id}": 3}
+    later = share_of_voice(
+        session,
+        workspace.id,
+        "24h",
+        BASE_TIME + timedelta(days=9),
+        day + timedelta(days=1),
+        day + timedelta(days=3),
+    )
+    assert all(v.volume == 0 for v in later.voices)
 
 
 def test_unique_authors_add_up_across_buckets_without_double_counting(session: Session) -> None:

@@ -47,6 +47,9 @@ def test_the_radar_page_draws_volume_share_and_terms(
     assert 'class="chart-line"' in html and 'class="chart-band"' in html
     assert "Negative share" in html or "Part négative" in html
     assert "remboursement" in html
+    ranged = client.get("/radar?from=2020-01-01&to=2020-01-03")
+    assert ranged.status_code == 200 and 'value="2020-01-03"' in ranged.text
+    assert client.get("/radar?from=not-a-date").status_code == 200
     live = client.get("/radar/live?period=7d")
     assert live.status_code == 200 and 'class="chart-line"' in live.text
 

@@ -303,22 +303,46 @@ class VoiceShare:
     points: list[int]
 
 
+@dataclass(frozen=True, slots=True)
+class VoiceChart:
+    """Share of voice over a period: the buckets, and each brand's volumes in them."""
+
+    grain: str
+    starts: list[datetime]
+    voices: list[VoiceShare]
+
+
+MAX_VOICE_DAYS = 400
+
+
 def share_of_voice(
-    session: Session, workspace_id: int, period: str, now: datetime
-) -> list[VoiceShare]:
-    """The brand against its competitors over the period: totals, shares, and per bucket."""
-    choices = [c for c in list_series(session, workspace_id) if c.kind in ("brand", "competitor")]
-    if not choices:
-        return []
-    grain = "h1" if period == "24h" else "d1"
+    session: Session,
+    workspace_id: int,
+    period: str,
+    now: datetime,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> VoiceChart:
+    """The brand against its competitors over the period (or from `since` to `until`, whole
+    days): totals, shares, and per bucket."""
+    if since is not None and until is not None:
+        grain = "d1"
+        first = bucket_start(since, grain)
+        last = bucket_start(min(until, now), grain)
+        if last < first:
+            first, last = last, first
+        first = max(first, last - timedelta(days=MAX_VOICE_DAYS))
+    else:
+        grain = "h1" if period == "24h" else "d1"
+        last = bucket_start(now, grain)
+        first = last - PERIODS[period] + GRAIN_SPANS[grain]
     span = GRAIN_SPANS[grain]
-    until = bucket_start(now, grain)
-    since = until - PERIODS[period] + span
     starts = []
-    moment = since
-    while moment <= until:
+    moment = first
+    while moment <= last:
         starts.append(moment)
         moment += span
+    choices = [c for c in list_series(session, workspace_id) if c.kind in ("brand", "competitor")]
     out = []
     for choice in choices:
         values = dict(
@@ -327,7 +351,8 @@ def share_of_voice(
                 .where(
                     RadarBucket.series_id == choice.id,
                     RadarBucket.grain == grain,
-                    RadarBucket.start >= since,
+                    RadarBucket.start >= first,
+                    RadarBucket.start <= last,
                 )
                 .group_by(RadarBucket.start)
             ).all()
@@ -335,7 +360,8 @@ def share_of_voice(
         points = [int(values.get(start, 0) or 0) for start in starts]
         out.append(VoiceShare(choice.key, choice.label, sum(points), 0.0, points))
     total = sum(v.volume for v in out) or 1
-    return [VoiceShare(v.key, v.label, v.volume, 100.0 * v.volume / total, v.points) for v in out]
+    voices = [VoiceShare(v.key, v.label, v.volume, 100.0 * v.volume / total, v.points) for v in out]
+    return VoiceChart(grain, starts, voices)
 
 
 @dataclass(frozen=True, slots=True)

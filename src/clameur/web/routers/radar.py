@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 import orjson
@@ -33,6 +33,17 @@ def manager(user: User) -> User:
     if user.role not in (Role.admin, Role.manager):
         raise Forbidden("Only managers can change alert rules and crisis mode.")
     return user
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def _period(value: str | None) -> str:
@@ -104,26 +115,29 @@ def _charts(
     return {"volume_chart": volume, "share_chart": share}
 
 
-def _voice_chart(request: Request, voices: list[service.VoiceShare], period: str) -> dict[str, Any]:
+def _voice_chart(request: Request, chart: service.VoiceChart) -> dict[str, Any]:
     fmt = _formats(request)
+    voices = chart.voices
     if not voices:
-        return {"voice_bars": [], "voice_y": [], "voice_x": []}
-    grain = "h1" if period == "24h" else "d1"
-    span = service.GRAIN_SPANS[grain]
-    until = service.bucket_start(utcnow(), grain)
-    starts = [until - span * (len(voices[0].points) - 1 - i) for i in range(len(voices[0].points))]
+        return {"voices": [], "voice_bars": [], "voice_y": [], "voice_x": []}
     names = [_voice_name(request, v) for v in voices]
     stacks = [(names[i], HUES[i % len(HUES)], v.points) for i, v in enumerate(voices)]
 
     def label(moment: Any) -> str:
         local = moment.astimezone(fmt.timezone)
-        return local.strftime("%H:%M") if grain == "h1" else fmt.date(moment, "short")
+        return local.strftime("%H:%M") if chart.grain == "h1" else fmt.date(moment, "short")
 
     def title(name: str, start: Any, amount: int) -> str:
         return f"{name} · {fmt.datetime(start, 'short')}: {fmt.number(amount)}"
 
-    bars, y_ticks, x_ticks = stacked_bars(starts, stacks, label, title)
-    return {"voice_bars": bars, "voice_y": y_ticks, "voice_x": x_ticks, "voice_names": names}
+    bars, y_ticks, x_ticks = stacked_bars(chart.starts, stacks, label, title)
+    return {
+        "voices": voices,
+        "voice_bars": bars,
+        "voice_y": y_ticks,
+        "voice_x": x_ticks,
+        "voice_names": names,
+    }
 
 
 def _voice_name(request: Request, voice: service.VoiceShare) -> str:
@@ -174,7 +188,18 @@ def _radar_context(
     choices = service.list_series(db, workspace_id)
     points = service.chart(db, chosen.id, period, now)
     threshold = alert_threshold(0.5)
-    voices = service.share_of_voice(db, workspace_id, period, now)
+    voice_from, voice_to = (
+        _day(request.query_params.get("from")),
+        _day(request.query_params.get("to")),
+    )
+    voices = service.share_of_voice(
+        db,
+        workspace_id,
+        period,
+        now,
+        _start_of(voice_from) if voice_from else None,
+        _start_of(voice_to) if voice_to else None,
+    )
     terms = service.emerging_terms(db, chosen.id, now)
     samples = {
         term.term: service.sample_posts(
@@ -192,8 +217,9 @@ def _radar_context(
         "points": points,
         "empty": service.stale(points),
         **_charts(request, points, period, threshold),
-        "voices": voices,
-        **_voice_chart(request, voices, period),
+        **_voice_chart(request, voices),
+        "voice_from": voice_from,
+        "voice_to": voice_to,
         "hues": HUES,
         "networks_breakdown": service.breakdown(db, chosen.id, period, now, "network"),
         "langs_breakdown": service.breakdown(db, chosen.id, period, now, "lang"),
