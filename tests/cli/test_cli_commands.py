@@ -104,3 +104,13 @@ def test_worker_once_drains_the_inbound_queue(env: Path) -> None:
     assert "2 new posts stored" in result.output
     with unit_of_work(factory) as session:
         assert session.query(Post).count() == 2
+
+
+def test_accounts_list_and_poll_say_what_there_is(env: Path) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    listed = runner.invoke(app, ["accounts", "list"])
+    assert listed.exit_code == 0, listed.output
+    polled = runner.invoke(app, ["accounts", "poll"])
+    assert polled.exit_code == 0 and "No account is due" in polled.output
+    bad = runner.invoke(app, ["accounts", "backfill", "1", "--since", "yesterday"])
+    assert bad.exit_code != 0 and "not a date" in bad.output

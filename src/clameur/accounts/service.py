@@ -295,6 +295,79 @@ def poll_due(
     return results
 
 
+@dataclass(slots=True)
+class BackfillProgress:
+    """How far a backfill has gone: posts kept, pages read, the oldest post reached."""
+
+    posts: int = 0
+    pages: int = 0
+    oldest: datetime | None = None
+    stopped: str = ""
+
+
+def backfill_account(
+    factory: sessionmaker[Session],
+    box: SecretBox,
+    account_id: int,
+    since: datetime,
+    until: datetime | None = None,
+    create: ConnectorFactory = registry.create,
+    max_pages: int = 500,
+    on_page: Callable[[BackfillProgress], None] | None = None,
+) -> BackfillProgress:
+    """Read an account's sources back in time, from the newest post the network gives down to
+    `since`, keeping the posts between `since` and `until`. It uses checkpoints of its own, so
+    the live listening is not disturbed; the store keeps each post once, so running it again
+    (or over a period already listened to) duplicates nothing. How far back a network lets a
+    connector go is its own rule (X's recent search: 7 days)."""
+    progress = BackfillProgress()
+    with unit_of_work(factory) as session:
+        account = session.get(NetworkAccount, account_id)
+        if account is None:
+            raise NotFound(f"no network account {account_id}")
+        network, workspace_id = account.network, account.workspace_id
+        connector = create(network, account_config(box, account))
+    try:
+        if not connector.can(Capability.listen):
+            progress.stopped = f"{network} accounts do not listen"
+            return progress
+        for source in connector.sources():
+            checkpoint = None
+            for _page in range(max_pages):
+                fetched = connector.listen(source, checkpoint)
+                progress.pages += 1
+                kept = [
+                    post
+                    for post in fetched.posts
+                    if post.created_at >= since and (until is None or post.created_at < until)
+                ]
+                if kept:
+                    with unit_of_work(factory) as session:
+                        enqueue_posts(
+                            session,
+                            workspace_id,
+                            f"{network}:{account_id}:backfill",
+                            [post.model_dump(mode="json") for post in kept],
+                        )
+                progress.posts += len(kept)
+                times = [post.created_at for post in fetched.posts]
+                if times:
+                    oldest = min(times)
+                    progress.oldest = min(progress.oldest or oldest, oldest)
+                if on_page is not None:
+                    on_page(progress)
+                checkpoint = fetched.checkpoint
+                if not fetched.more or (times and min(times) < since):
+                    break
+    finally:
+        with unit_of_work(factory) as session:
+            account = session.get(NetworkAccount, account_id)
+            if account is not None:
+                _save_updated_config(box, account, connector)
+        connector.close()
+    return progress
+
+
 # --- Replies -------------------------------------------------------------------------------
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from clameur.cli import db, demo, models, query, radar, user
+from clameur.cli import accounts, db, demo, models, query, radar, user
 from clameur.cli.analyze import analyze_command
 from clameur.cli.importer import import_command
 from clameur.cli.serve import serve_command, worker_command
@@ -21,6 +21,7 @@ app.add_typer(query.app, name="query")
 app.add_typer(demo.app, name="demo")
 app.add_typer(models.app, name="models")
 app.add_typer(radar.app, name="radar")
+app.add_typer(accounts.app, name="accounts")
 app.command("import")(import_command)
 app.command("serve")(serve_command)
 app.command("worker")(worker_command)
