@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from clameur.inbox.notifications import notify
 from clameur.inbox.routing import audit
 from clameur.kit.errors import ClameurError, NotFound
 from clameur.kit.time import utcnow
@@ -283,6 +284,16 @@ def add_note(session: Session, conversation: Conversation, body: str, by: User) 
     _touch(conversation)
     audit(session, conversation.workspace_id, conversation.id, "noted", by.id, mentions=mentioned)
     session.flush()
+    notify(
+        session,
+        conversation.workspace_id,
+        [user_id for user_id in mentioned if user_id != by.id],
+        "inbox.mention",
+        f"note:{note.id}",
+        by.name,
+        body[:300],
+        f"/inbox?c={conversation.id}",
+    )
     return note
 
 

@@ -21,13 +21,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clameur.inbox.notifications import notify
 from clameur.kit.errors import ClameurError
 from clameur.kit.time import utcnow
 from clameur.models import (
     Alert,
     AlertDelivery,
     AlertRule,
-    Notification,
     RadarPoint,
     RadarSeries,
     Role,
@@ -459,23 +459,13 @@ def _notify_managers(session: Session, rule: AlertRule, alert: Alert) -> None:
     managers = session.scalars(
         select(User.id).where(User.active.is_(True), User.role.in_((Role.admin, Role.manager)))
     ).all()
-    rows = [
-        (
-            rule.workspace_id,
-            user_id,
-            "radar.alert",
-            f"alert:{alert.id}",
-            rule.name,
-            "",
-            f"/radar/alerts/{alert.id}",
-            utcnow(),
-        )
-        for user_id in managers
-    ]
-    insert_rows(
+    notify(
         session,
-        Notification.__table__,  # type: ignore[arg-type]
-        ("workspace_id", "user_id", "kind", "key", "title", "body", "link", "created_at"),
-        rows,
-        conflict=("user_id", "key"),
+        rule.workspace_id,
+        managers,
+        "radar.alert",
+        f"alert:{alert.id}",
+        rule.name,
+        link=f"/radar/alerts/{alert.id}",
+        at=alert.started_at,
     )
