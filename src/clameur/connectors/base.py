@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, get_args, get
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from clameur.kit.errors import ClameurError
-from clameur.kit.time import utcnow
+from clameur.kit.time import parse_datetime, utcnow
 from clameur.pipeline.jobs import RetryableError as JobRetryableError
 from clameur.pipeline.schemas import PostIn
 
@@ -531,3 +531,44 @@ def payload_error(network: str, what: str, problem: str) -> PermanentError:
         "happening the network changed its API and the connector needs an update.",
         network,
     )
+
+
+def required(entity: Mapping[str, Any], name: str, network: str, what: str) -> Any:
+    """`entity[name]`, or the malformed-answer error naming it (None and "" count as missing)."""
+    value = entity.get(name)
+    if value is None or value == "":
+        raise payload_error(network, what, f"it has no {name!r}")
+    return value
+
+
+def as_object(value: Any, network: str, what: str) -> dict[str, Any]:
+    """`value` when it is a JSON object, else the malformed-answer error."""
+    if not isinstance(value, dict):
+        raise payload_error(network, what, f"expected an object, got {type(value).__name__}")
+    return value
+
+
+def as_list(value: Any, network: str, what: str) -> list[Any]:
+    """`value` when it is a JSON list (None: an empty one), else the malformed-answer error."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise payload_error(network, what, f"expected a list, got {type(value).__name__}")
+    return value
+
+
+def payload_time(value: Any, network: str, what: str) -> datetime:
+    """An ISO 8601 time of a payload, else the malformed-answer error."""
+    try:
+        return parse_datetime(str(value))
+    except ValueError:
+        raise payload_error(network, what, f"{value!r} is not a date") from None
+
+
+def validation_problem(error: Exception) -> str:
+    """A pydantic error in one line, naming fields (never values); other errors as they say."""
+    if isinstance(error, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors()
+        )
+    return str(error)

@@ -22,7 +22,14 @@ from typing import Any, TypeVar
 
 import httpx
 
-from clameur.connectors.base import AuthError, PermanentError, RateLimited, RetryableError
+from clameur.connectors.base import (
+    AuthError,
+    PermanentError,
+    RateLimited,
+    RetryableError,
+    as_object,
+    payload_error,
+)
 from clameur.kit.time import parse_datetime, utcnow
 
 log = logging.getLogger(__name__)
@@ -153,6 +160,15 @@ def check_response(
             now=now,
         )
     raise PermanentError(f"{network} refused the request (HTTP {status}){detail}.", network)
+
+
+def json_object(response: httpx.Response, network: str, what: str) -> dict[str, Any]:
+    """The JSON object a response carries, else the malformed-answer error."""
+    try:
+        body = response.json()
+    except ValueError:
+        raise payload_error(network, what, "it is not JSON") from None
+    return as_object(body, network, what)
 
 
 def backoff_delay(attempt: int, base: float = 0.5, cap: float = 30.0, jitter: float = 0.1) -> float:

@@ -38,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from clameur.connectors.base import (
     AuthError,
@@ -414,23 +414,6 @@ def graph_time(value: Any, title: str, what: str) -> datetime:
         except ValueError:
             pass
     raise payload_error(title, what, f"its time {value!r} is not a date")
-
-
-def required(entity: Mapping[str, Any], name: str, title: str, what: str) -> Any:
-    """`entity[name]`, or the malformed-answer error naming it."""
-    value = entity.get(name)
-    if value is None or value == "":
-        raise payload_error(title, what, f"it has no {name!r}")
-    return value
-
-
-def validation_problem(error: Exception) -> str:
-    """A pydantic error in one line, naming fields (never values)."""
-    if isinstance(error, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors()
-        )
-    return str(error)
 
 
 # --- Webhooks -------------------------------------------------------------------------------

@@ -73,6 +73,8 @@ from clameur.connectors.base import (
     RetryableError,
     as_utc,
     payload_error,
+    payload_time,
+    validation_problem,
 )
 from clameur.connectors.http import retry_at_from_headers, with_retries
 from clameur.kit.time import parse_datetime, utcnow
@@ -173,13 +175,6 @@ def _required(entity: Any, name: str, what: str) -> Any:
     if value is None or value == "":
         raise payload_error(NETWORK, what, f"it has no {name!r}")
     return value
-
-
-def _moment(value: Any, what: str) -> datetime:
-    try:
-        return parse_datetime(str(value))
-    except ValueError:
-        raise payload_error(NETWORK, what, f"{value!r} is not a date") from None
 
 
 class BlueskyConnector(Connector[BlueskyConfig]):
@@ -359,10 +354,7 @@ class BlueskyConnector(Connector[BlueskyConfig]):
                 metrics=metrics,
             )
         except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors()
-            )
-            raise payload_error(NETWORK, what, problems) from None
+            raise payload_error(NETWORK, what, validation_problem(error)) from None
 
     def to_post(self, view: Any) -> PostIn:
         """A PostView (search, threads) as a Clameur post."""
@@ -377,7 +369,7 @@ class BlueskyConnector(Connector[BlueskyConfig]):
     @staticmethod
     def _sort_at(view: Any, what: str) -> datetime:
         # Bluesky sorts on the earlier of the record's createdAt and its indexedAt.
-        indexed = _moment(_required(view, "indexed_at", what), what)
+        indexed = payload_time(_required(view, "indexed_at", what), NETWORK, what)
         created = _get(_get(view, "record"), "created_at")
         if created is None:
             return indexed
@@ -436,7 +428,9 @@ class BlueskyConnector(Connector[BlueskyConfig]):
             items = [
                 (
                     str(_required(note, "uri", "notification")),
-                    _moment(_required(note, "indexed_at", "notification"), "notification"),
+                    payload_time(
+                        _required(note, "indexed_at", "notification"), NETWORK, "notification"
+                    ),
                     note,
                 )
                 for note in _required(page, "notifications", "notification list")

@@ -54,6 +54,8 @@ from clameur.connectors.base import (
     WebhookRequest,
     as_utc,
     payload_error,
+    required,
+    validation_problem,
 )
 from clameur.connectors.meta import (
     GraphClient,
@@ -64,8 +66,6 @@ from clameur.connectors.meta import (
     edge_page,
     graph_time,
     messages_of,
-    required,
-    validation_problem,
     verify_signature,
 )
 from clameur.connectors.sweep import Sweep

@@ -63,6 +63,7 @@ from clameur.connectors.base import (
     RetryableError,
     html_to_text,
     payload_error,
+    validation_problem,
 )
 from clameur.connectors.http import USER_AGENT, with_retries
 from clameur.pipeline.schemas import AuthorIn, PostIn
@@ -288,7 +289,7 @@ class MastodonConnector(Connector[MastodonConfig]):
                 },
             )
         except (ValidationError, ValueError, TypeError) as error:
-            raise payload_error(NETWORK, f"status {status_id}", _validation(error)) from None
+            raise payload_error(NETWORK, f"status {status_id}", validation_problem(error)) from None
 
     def _statuses(self, page: Any, what: str) -> list[Any]:
         if not isinstance(page, list):
@@ -422,11 +423,3 @@ def _reason(error: Exception) -> str:
         parts = [str(args[1]), str(args[3] or args[2])]
         return " ".join(part for part in parts if part and part != "None")
     return str(args[0]) if args else type(error).__name__
-
-
-def _validation(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors()
-        )
-    return str(error)

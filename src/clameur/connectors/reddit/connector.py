@@ -67,13 +67,17 @@ from clameur.connectors.base import (
     Published,
     RateLimited,
     RetryableError,
+    as_object,
     as_utc,
     payload_error,
+    required,
+    validation_problem,
 )
 from clameur.connectors.http import (
     HttpClient,
     backoff_delay,
     check_response,
+    json_object,
     retry_at_from_headers,
     with_retries,
 )
@@ -185,30 +189,19 @@ def fullname_key(fullname: str) -> int:
         return -1
 
 
-def _object(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise payload_error(NETWORK, what, f"expected an object, got {type(value).__name__}")
-    return value
-
-
-def _required(entity: Mapping[str, Any], name: str, what: str) -> Any:
-    value = entity.get(name)
-    if value is None or value == "":
-        raise payload_error(NETWORK, what, f"it has no {name!r}")
-    return value
-
-
 def _children(listing: Any, what: str) -> tuple[list[dict[str, Any]], str | None]:
     """The things of a Listing and its `after` cursor."""
-    listing = _object(listing, what)
+    listing = as_object(listing, NETWORK, what)
     if listing.get("kind") != "Listing":
         raise payload_error(NETWORK, what, f"expected a Listing, got {listing.get('kind')!r}")
-    data = _object(listing.get("data"), f"{what} data")
+    data = as_object(listing.get("data"), NETWORK, f"{what} data")
     children = data.get("children")
     if not isinstance(children, list):
         raise payload_error(NETWORK, what, "it has no list of 'children'")
     after = data.get("after")
-    return [_object(child, f"{what} item") for child in children], (str(after) if after else None)
+    return [as_object(child, NETWORK, f"{what} item") for child in children], (
+        str(after) if after else None
+    )
 
 
 def _same_text(a: str, b: str) -> bool:
@@ -312,7 +305,7 @@ class RedditConnector(Connector[RedditConfig]):
             data=dict(data),
             auth=(self.config.client_id, secret.get_secret_value() if secret else ""),
         )
-        return _json(response, "token answer")
+        return json_object(response, NETWORK, "token answer")
 
     # --- calling the API -------------------------------------------------------------------
 
@@ -387,14 +380,14 @@ class RedditConnector(Connector[RedditConfig]):
 
     def to_post(self, thing: Any) -> PostIn:
         """A Reddit post (t3) or comment (t1) as a Clameur post."""
-        entity = _object(thing, "thing")
+        entity = as_object(thing, NETWORK, "thing")
         kind = entity.get("kind")
-        data = _object(entity.get("data"), f"{kind} thing")
-        fullname = str(_required(data, "name", f"{kind} thing"))
+        data = as_object(entity.get("data"), NETWORK, f"{kind} thing")
+        fullname = str(required(data, "name", NETWORK, f"{kind} thing"))
         what = f"{'post' if kind == 't3' else 'comment'} {fullname}"
-        created = _required(data, "created_utc", what)
+        created = required(data, "created_utc", NETWORK, what)
         if kind == "t3":
-            title = str(_required(data, "title", what)).strip()
+            title = str(required(data, "title", NETWORK, what)).strip()
             body = str(data.get("selftext") or "").strip()
             if not body and not data.get("is_self") and data.get("url"):
                 body = str(data["url"])
@@ -407,8 +400,8 @@ class RedditConnector(Connector[RedditConfig]):
         elif kind == "t1":
             text = str(data.get("body") or "").strip()
             metrics = {"score": int(data.get("score") or 0)}
-            in_reply_to = _required(data, "parent_id", what)
-            conversation = _required(data, "link_id", what)
+            in_reply_to = required(data, "parent_id", NETWORK, what)
+            conversation = required(data, "link_id", NETWORK, what)
         else:
             raise payload_error(NETWORK, "listing item", f"unexpected kind {kind!r}")
         author = str(data.get("author") or "").strip()
@@ -426,10 +419,7 @@ class RedditConnector(Connector[RedditConfig]):
                 metrics=metrics,
             )
         except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors()
-            )
-            raise payload_error(NETWORK, what, problems) from None
+            raise payload_error(NETWORK, what, validation_problem(error)) from None
         except (TypeError, ValueError, OverflowError) as error:
             raise payload_error(NETWORK, what, str(error)) from None
 
@@ -437,8 +427,8 @@ class RedditConnector(Connector[RedditConfig]):
 
     def check(self) -> AccountIdentity:
         """Who the token belongs to (`GET /api/v1/me`)."""
-        me = _object(self._api("GET", "/api/v1/me", params={"raw_json": 1}), "account")
-        name = str(_required(me, "name", "account"))
+        me = as_object(self._api("GET", "/api/v1/me", params={"raw_json": 1}), NETWORK, "account")
+        name = str(required(me, "name", NETWORK, "account"))
         return AccountIdentity(
             handle=f"u/{name}",
             display_name=name,
@@ -474,7 +464,11 @@ class RedditConnector(Connector[RedditConfig]):
         fresh: list[dict[str, Any]] = []
         reached_old = False
         for child in children:
-            fullname = str(_required(_object(child.get("data"), "listing item"), "name", "item"))
+            fullname = str(
+                required(
+                    as_object(child.get("data"), NETWORK, "listing item"), "name", NETWORK, "item"
+                )
+            )
             if since is not None and fullname_key(fullname) <= fullname_key(since):
                 reached_old = True
                 continue
@@ -497,8 +491,8 @@ class RedditConnector(Connector[RedditConfig]):
             children, _ = _children(found, "info")
             if not children:
                 raise PermanentError(f"The Reddit comment {post_id} no longer exists.", NETWORK)
-            data = _object(children[0].get("data"), "comment")
-            article = str(_required(data, "link_id", f"comment {post_id}"))
+            data = as_object(children[0].get("data"), NETWORK, "comment")
+            article = str(required(data, "link_id", NETWORK, f"comment {post_id}"))
         answer = self._api(
             "GET",
             f"/comments/{article.removeprefix('t3_')}",
@@ -519,7 +513,7 @@ class RedditConnector(Connector[RedditConfig]):
             if thing.get("kind") != "t1":
                 continue  # "more": further replies Reddit leaves out of this answer
             out.append(self.to_post(thing))
-            replies = _object(thing.get("data"), "comment").get("replies")
+            replies = as_object(thing.get("data"), NETWORK, "comment").get("replies")
             if isinstance(replies, dict):
                 children, _ = _children(replies, "replies")
                 self._walk(children, out)
@@ -571,8 +565,8 @@ class RedditConnector(Connector[RedditConfig]):
         return self._published(existing, replayed=True)
 
     def _published(self, thing: dict[str, Any], replayed: bool) -> Published:
-        data = _object(thing.get("data"), "comment")
-        fullname = str(_required(data, "name", "comment"))
+        data = as_object(thing.get("data"), NETWORK, "comment")
+        fullname = str(required(data, "name", NETWORK, "comment"))
         permalink = data.get("permalink")
         return Published(
             external_id=fullname,
@@ -587,7 +581,9 @@ class RedditConnector(Connector[RedditConfig]):
 
 def _comment_answer(answer: Any) -> dict[str, Any]:
     """The comment Reddit made, or the error its `json.errors` list names."""
-    body = _object(_object(answer, "comment answer").get("json"), "comment answer json")
+    body = as_object(
+        as_object(answer, NETWORK, "comment answer").get("json"), NETWORK, "comment answer json"
+    )
     errors = body.get("errors") or []
     if errors:
         first = errors[0] if isinstance(errors[0], list) else [str(errors[0])]
@@ -602,10 +598,10 @@ def _comment_answer(answer: Any) -> dict[str, Any]:
                 delay=delay,
             )
         raise PermanentError(f"Reddit refused the reply ({code}: {message}).", NETWORK)
-    things = _object(body.get("data"), "comment answer data").get("things")
+    things = as_object(body.get("data"), NETWORK, "comment answer data").get("things")
     if not isinstance(things, list) or not things:
         raise payload_error(NETWORK, "comment answer", "it has no 'things'")
-    return _object(things[0], "comment")
+    return as_object(things[0], NETWORK, "comment")
 
 
 def _delay_in(message: str) -> float:
@@ -615,14 +611,6 @@ def _delay_in(message: str) -> float:
         return 60.0
     amount = float(match.group(1))
     return amount * 60 if match.group(2) == "minute" else amount
-
-
-def _json(response: httpx.Response, what: str) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        raise payload_error(NETWORK, what, "it is not JSON") from None
-    return _object(body, what)
 
 
 def apply_token(config: RedditConfig, body: Mapping[str, Any]) -> RedditConfig:

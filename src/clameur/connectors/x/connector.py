@@ -75,13 +75,18 @@ from clameur.connectors.base import (
     Published,
     RateLimited,
     RetryableError,
+    as_list,
+    as_object,
     as_utc,
     payload_error,
+    required,
+    validation_problem,
 )
 from clameur.connectors.http import (
     HttpClient,
     backoff_delay,
     check_response,
+    json_object,
     retry_at_from_headers,
     with_retries,
 )
@@ -205,27 +210,6 @@ def _iso(moment: datetime) -> str:
     return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _required(entity: Mapping[str, Any], name: str, what: str) -> Any:
-    value = entity.get(name)
-    if value is None or value == "":
-        raise payload_error(NETWORK, what, f"it has no {name!r}")
-    return value
-
-
-def _as_object(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise payload_error(NETWORK, what, f"expected an object, got {type(value).__name__}")
-    return value
-
-
-def _as_list(value: Any, what: str) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise payload_error(NETWORK, what, f"expected a list, got {type(value).__name__}")
-    return value
-
-
 def _id_key(value: str) -> int:
     return int(value) if value.isdigit() else -1
 
@@ -241,12 +225,6 @@ def _is_repost(tweet: Mapping[str, Any]) -> bool:
     return any(
         isinstance(reference, Mapping) and reference.get("type") == "retweeted"
         for reference in tweet.get("referenced_tweets") or []
-    )
-
-
-def _validation(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors()
     )
 
 
@@ -348,7 +326,7 @@ class XConnector(Connector[XConfig]):
             data={**data, "client_id": self.config.client_id},
             auth=(self.config.client_id, secret.get_secret_value()) if secret else None,
         )
-        return _json(response, "token answer")
+        return json_object(response, NETWORK, "token answer")
 
     # --- calling the API -------------------------------------------------------------------
 
@@ -442,7 +420,7 @@ class XConnector(Connector[XConfig]):
                     response = self._send(method, path, endpoint, **kwargs)
                 except Unauthorised as again:
                     raise _expired(str(again)) from None
-            return _json(response, f"answer to {endpoint}")
+            return json_object(response, NETWORK, f"answer to {endpoint}")
 
         if not retry:
             return attempt()
@@ -452,12 +430,12 @@ class XConnector(Connector[XConfig]):
 
     def to_post(self, tweet: Any, users: Mapping[str, Mapping[str, Any]]) -> PostIn:
         """An X post (with the users expanded beside it) as a Clameur post."""
-        entity = _as_object(tweet, "post")
-        post_id = str(_required(entity, "id", "post"))
+        entity = as_object(tweet, NETWORK, "post")
+        post_id = str(required(entity, "id", NETWORK, "post"))
         what = f"post {post_id}"
         note = entity.get("note_tweet")
         text = note.get("text") if isinstance(note, Mapping) and note.get("text") else None
-        text = html.unescape(str(text or _required(entity, "text", what)))
+        text = html.unescape(str(text or required(entity, "text", NETWORK, what)))
         author = users.get(str(entity.get("author_id")))
         username = str(author.get("username") or "") if author else ""
         counts = entity.get("public_metrics") or {}
@@ -479,7 +457,7 @@ class XConnector(Connector[XConfig]):
                 id=post_id,
                 network=NETWORK,
                 text=text,
-                created_at=_required(entity, "created_at", what),
+                created_at=required(entity, "created_at", NETWORK, what),
                 author=AuthorIn(
                     handle=username,
                     name=str(author.get("name") or ""),
@@ -495,18 +473,23 @@ class XConnector(Connector[XConfig]):
                 metrics=metrics,
             )
         except ValidationError as error:
-            raise payload_error(NETWORK, what, _validation(error)) from None
+            raise payload_error(NETWORK, what, validation_problem(error)) from None
         except (TypeError, ValueError, AttributeError) as error:
             raise payload_error(NETWORK, what, str(error)) from None
 
     def _page(self, body: dict[str, Any], what: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """The posts of an answer and its users by id."""
-        tweets = [_as_object(item, "post") for item in _as_list(body.get("data"), f"{what} data")]
+        tweets = [
+            as_object(item, NETWORK, "post")
+            for item in as_list(body.get("data"), NETWORK, f"{what} data")
+        ]
         includes = body.get("includes") or {}
         users: dict[str, Any] = {}
-        for user in _as_list(_as_object(includes, f"{what} includes").get("users"), "users"):
-            user = _as_object(user, "user")
-            users[str(_required(user, "id", "user"))] = user
+        for user in as_list(
+            as_object(includes, NETWORK, f"{what} includes").get("users"), NETWORK, "users"
+        ):
+            user = as_object(user, NETWORK, "user")
+            users[str(required(user, "id", NETWORK, "user"))] = user
         return tweets, users
 
     # --- capabilities ----------------------------------------------------------------------
@@ -514,9 +497,9 @@ class XConnector(Connector[XConfig]):
     def check(self) -> AccountIdentity:
         """Who the token belongs to (`GET /2/users/me`); remembers the account's id."""
         body = self._api("GET", "/2/users/me", "me", params={"user.fields": USER_FIELDS})
-        user = _as_object(body.get("data"), "user")
-        user_id = str(_required(user, "id", "user"))
-        username = str(_required(user, "username", "user"))
+        user = as_object(body.get("data"), NETWORK, "user")
+        user_id = str(required(user, "id", NETWORK, "user"))
+        username = str(required(user, "username", NETWORK, "user"))
         if (self.config.user_id, self.config.username) != (user_id, username):
             self.config = self.config.model_copy(update={"user_id": user_id, "username": username})
             self._config_changed = True
@@ -583,7 +566,7 @@ class XConnector(Connector[XConfig]):
             params[token_name] = token
         body = self._api("GET", path, endpoint, params=params)
         tweets, users = self._page(body, endpoint)
-        meta = _as_object(body.get("meta") or {}, f"{endpoint} meta")
+        meta = as_object(body.get("meta") or {}, NETWORK, f"{endpoint} meta")
         fresh = sorted(
             (t for t in tweets if since is None or _id_key(str(t.get("id"))) > _id_key(since)),
             key=lambda t: _id_key(str(t.get("id"))),
@@ -615,7 +598,7 @@ class XConnector(Connector[XConfig]):
         body = self._api("GET", f"/2/tweets/{post_id}", "lookup", params=_FIELDS)
         data = body.get("data")
         _, users = self._page({"includes": body.get("includes") or {}}, "lookup")
-        return (_as_object(data, "post") if data is not None else None), users
+        return (as_object(data, NETWORK, "post") if data is not None else None), users
 
     def conversation(self, post_id: str) -> list[PostIn]:
         """The conversation's first post, then its posts of the last 7 days, in order."""
@@ -642,7 +625,7 @@ class XConnector(Connector[XConfig]):
             tweets, page_users = self._page(body, "conversation search")
             users.update(page_users)
             for item in tweets:
-                found.setdefault(str(_required(item, "id", "post")), item)
+                found.setdefault(str(required(item, "id", NETWORK, "post")), item)
             next_token = (body.get("meta") or {}).get("next_token")
             if not next_token:
                 break
@@ -698,10 +681,10 @@ class XConnector(Connector[XConfig]):
                 if existing is None:
                     raise
                 break
-            data = _as_object(created.get("data"), "created post")
-            post_id = str(_required(data, "id", "created post"))
+            data = as_object(created.get("data"), NETWORK, "created post")
+            post_id = str(required(data, "id", NETWORK, "created post"))
             return Published(external_id=post_id, url=post_url(post_id, self.config.username))
-        post_id = str(_required(existing, "id", "post"))
+        post_id = str(required(existing, "id", NETWORK, "post"))
         return Published(
             external_id=post_id, url=post_url(post_id, self.config.username), replayed=True
         )
@@ -757,14 +740,6 @@ def _problem(response: httpx.Response) -> str:
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         return str(errors[0].get("message") or errors[0].get("detail") or "")[:300]
     return ""
-
-
-def _json(response: httpx.Response, what: str) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        raise payload_error(NETWORK, what, "it is not JSON") from None
-    return _as_object(body, what)
 
 
 def apply_token(config: XConfig, body: Mapping[str, Any]) -> XConfig:

@@ -67,10 +67,21 @@ from clameur.connectors.base import (
     Published,
     RateLimited,
     RetryableError,
+    as_list,
+    as_object,
     as_utc,
     payload_error,
+    payload_time,
+    required,
+    validation_problem,
 )
-from clameur.connectors.http import HttpClient, backoff_delay, check_response, with_retries
+from clameur.connectors.http import (
+    HttpClient,
+    backoff_delay,
+    check_response,
+    json_object,
+    with_retries,
+)
 from clameur.kit.time import parse_datetime, utcnow
 from clameur.pipeline.schemas import AuthorIn, PostIn
 
@@ -184,34 +195,6 @@ def thread_id_of(comment_id: str) -> str:
     return comment_id.split(".", 1)[0]
 
 
-def _object(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise payload_error(NETWORK, what, f"expected an object, got {type(value).__name__}")
-    return value
-
-
-def _list(value: Any, what: str) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise payload_error(NETWORK, what, f"expected a list, got {type(value).__name__}")
-    return value
-
-
-def _required(entity: Mapping[str, Any], name: str, what: str) -> Any:
-    value = entity.get(name)
-    if value is None or value == "":
-        raise payload_error(NETWORK, what, f"it has no {name!r}")
-    return value
-
-
-def _moment(value: Any, what: str) -> datetime:
-    try:
-        return parse_datetime(str(value))
-    except ValueError:
-        raise payload_error(NETWORK, what, f"{value!r} is not a date") from None
-
-
 def _same_text(a: str, b: str) -> bool:
     return " ".join(a.split()) == " ".join(b.split())
 
@@ -307,7 +290,7 @@ class YoutubeConnector(Connector[YoutubeConfig]):
                 "client_secret": secret.get_secret_value() if secret else "",
             },
         )
-        return _json(response, "token answer")
+        return json_object(response, NETWORK, "token answer")
 
     # --- calling the API -------------------------------------------------------------------
 
@@ -388,7 +371,7 @@ class YoutubeConnector(Connector[YoutubeConfig]):
                     "Google): add one in the settings.",
                     NETWORK,
                 )
-            return _json(response, what)
+            return json_object(response, NETWORK, what)
 
         return with_retries(attempt, attempts=self.retry_attempts, sleep=self.sleep)
 
@@ -425,10 +408,10 @@ class YoutubeConnector(Connector[YoutubeConfig]):
 
     def to_post(self, comment: Any, thread: Mapping[str, Any] | None = None) -> PostIn:
         """A YouTube comment (a top-level one with its thread, or a reply) as a Clameur post."""
-        entity = _object(comment, "comment")
-        comment_id = str(_required(entity, "id", "comment"))
+        entity = as_object(comment, NETWORK, "comment")
+        comment_id = str(required(entity, "id", NETWORK, "comment"))
         what = f"comment {comment_id}"
-        snippet = _object(entity.get("snippet"), f"{what} snippet")
+        snippet = as_object(entity.get("snippet"), NETWORK, f"{what} snippet")
         text = str(snippet.get("textDisplay") or snippet.get("textOriginal") or "").strip()
         if not text:
             raise payload_error(NETWORK, what, "it has no text")
@@ -447,7 +430,9 @@ class YoutubeConnector(Connector[YoutubeConfig]):
                 id=comment_id,
                 network=NETWORK,
                 text=text,
-                created_at=_moment(_required(snippet, "publishedAt", what), what),
+                created_at=payload_time(
+                    required(snippet, "publishedAt", NETWORK, what), NETWORK, what
+                ),
                 author=AuthorIn(handle=handle, name=author) if handle else None,
                 url=comment_url(video_id, comment_id),
                 in_reply_to=snippet.get("parentId"),
@@ -455,21 +440,24 @@ class YoutubeConnector(Connector[YoutubeConfig]):
                 metrics=metrics,
             )
         except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors()
-            )
-            raise payload_error(NETWORK, what, problems) from None
+            raise payload_error(NETWORK, what, validation_problem(error)) from None
 
     def _thread_comments(self, thread: Any) -> list[tuple[dict[str, Any], PostIn]]:
         """A thread's top-level comment and the replies listed with it, as (comment, post)."""
-        entity = _object(thread, "comment thread")
+        entity = as_object(thread, NETWORK, "comment thread")
         what = f"comment thread {entity.get('id')}"
-        snippet = _object(entity.get("snippet"), f"{what} snippet")
-        top = _object(_required(snippet, "topLevelComment", what), f"{what} top-level comment")
+        snippet = as_object(entity.get("snippet"), NETWORK, f"{what} snippet")
+        top = as_object(
+            required(snippet, "topLevelComment", NETWORK, what),
+            NETWORK,
+            f"{what} top-level comment",
+        )
         found = [(top, self.to_post(top, entity))]
         replies = entity.get("replies") or {}
-        for reply in _list(_object(replies, f"{what} replies").get("comments"), "replies"):
-            reply = _object(reply, "reply")
+        for reply in as_list(
+            as_object(replies, NETWORK, f"{what} replies").get("comments"), NETWORK, "replies"
+        ):
+            reply = as_object(reply, NETWORK, "reply")
             reply.setdefault("snippet", {}).setdefault("videoId", snippet.get("videoId"))
             found.append((reply, self.to_post(reply)))
         return found
@@ -481,13 +469,13 @@ class YoutubeConnector(Connector[YoutubeConfig]):
         body = self._read(
             "channels", {"part": "snippet", "id": self.config.channel_id}, "channel list"
         )
-        items = _list(body.get("items"), "channel list items")
+        items = as_list(body.get("items"), NETWORK, "channel list items")
         if not items:
             raise PermanentError(
                 f"YouTube has no channel {self.config.channel_id}; check the channel ID.", NETWORK
             )
-        channel = _object(items[0], "channel")
-        snippet = _object(channel.get("snippet"), "channel snippet")
+        channel = as_object(items[0], NETWORK, "channel")
+        snippet = as_object(channel.get("snippet"), NETWORK, "channel snippet")
         title = str(snippet.get("title") or "")
         return AccountIdentity(
             handle=str(snippet.get("customUrl") or title or self.config.channel_id),
@@ -518,7 +506,7 @@ class YoutubeConnector(Connector[YoutubeConfig]):
         if state.page_token:
             params["pageToken"] = state.page_token
         body = self._read("commentThreads", params, "comment thread list")
-        threads = _list(body.get("items"), "comment thread list items")
+        threads = as_list(body.get("items"), NETWORK, "comment thread list items")
         fresh: list[PostIn] = []
         reached_old = False
         for thread in threads:
@@ -544,7 +532,10 @@ class YoutubeConnector(Connector[YoutubeConfig]):
         found: list[dict[str, Any]] = []
         for _ in range(pages):
             body = self._read("comments", params, "comment list")
-            found += [_object(item, "comment") for item in _list(body.get("items"), "comments")]
+            found += [
+                as_object(item, NETWORK, "comment")
+                for item in as_list(body.get("items"), NETWORK, "comments")
+            ]
             token = body.get("nextPageToken")
             if not token:
                 break
@@ -559,12 +550,12 @@ class YoutubeConnector(Connector[YoutubeConfig]):
             {"part": "snippet", "id": thread_id, "textFormat": "plainText"},
             "comment thread",
         )
-        items = _list(body.get("items"), "comment thread items")
+        items = as_list(body.get("items"), NETWORK, "comment thread items")
         if not items:
             raise PermanentError(
                 f"The YouTube comment {thread_id} no longer exists or is not public.", NETWORK
             )
-        thread = _object(items[0], "comment thread")
+        thread = as_object(items[0], NETWORK, "comment thread")
         top = self._thread_comments({**thread, "replies": None})[0][1]
         video_id = (thread.get("snippet") or {}).get("videoId")
         replies = []
@@ -617,11 +608,13 @@ class YoutubeConnector(Connector[YoutubeConfig]):
                 self.sleep(backoff_delay(attempt))
                 existing = self.find_published(parent_id, post.text)
                 continue
-            return self._published(_json(response, "inserted comment"), replayed=False)
+            return self._published(
+                json_object(response, NETWORK, "inserted comment"), replayed=False
+            )
         return self._published(existing, replayed=True)
 
     def _published(self, comment: dict[str, Any], replayed: bool) -> Published:
-        comment_id = str(_required(comment, "id", "inserted comment"))
+        comment_id = str(required(comment, "id", NETWORK, "inserted comment"))
         snippet = comment.get("snippet") or {}
         return Published(
             external_id=comment_id,
@@ -664,14 +657,6 @@ def _google_error(response: httpx.Response) -> tuple[set[str], str]:
         str(item["reason"]) for item in items if isinstance(item, dict) and item.get("reason")
     }
     return reasons, str(error.get("message") or "")[:300]
-
-
-def _json(response: httpx.Response, what: str) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        raise payload_error(NETWORK, what, "it is not JSON") from None
-    return _object(body, what)
 
 
 def apply_token(config: YoutubeConfig, body: Mapping[str, Any]) -> YoutubeConfig:
