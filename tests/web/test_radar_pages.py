@@ -111,8 +111,8 @@ def test_an_alert_page_explains_what_moved(
     assert "remboursement" in page.text
     assert client.get("/radar/alerts").status_code == 200
     # The radar proposes crisis mode while an alert is ongoing.
-    if alerts[0].status == "open":
-        assert "crisis-proposal" in client.get("/radar").text
+    assert alerts[0].status == "open"
+    assert "crisis-proposal" in client.get("/radar").text
     assert client.get("/radar/alerts/999999").status_code == 404
 
 
