@@ -20,6 +20,7 @@ from clameur.connectors.http import (
     check_response,
     retry_at_from_headers,
     with_retries,
+    write_once,
 )
 from clameur.pipeline.jobs import RetryableError as JobRetryableError
 
@@ -137,3 +138,51 @@ def test_unreachable_network_is_retryable() -> None:
     with pytest.raises(RetryableError, match="could not be reached"):
         client.get("/")
     client.close()
+
+
+def test_a_write_that_timed_out_is_looked_for_before_it_is_written_again() -> None:
+    written: list[str] = []
+    looks: list[str | None] = [None, "p1"]
+
+    def write() -> str:
+        written.append("p1")
+        raise RetryableError("timed out after the network wrote", "test")
+
+    result = write_once(write, lambda: looks.pop(0), attempts=3, sleep=lambda _: None)
+
+    assert result == "p1" and written == ["p1"] and looks == []
+
+
+def test_a_rate_limited_write_is_raised_at_once_and_a_duplicate_refusal_is_looked_up() -> None:
+    def limited() -> str:
+        raise RateLimited("slow down", "test", delay=1.0)
+
+    with pytest.raises(RateLimited):
+        write_once(limited, lambda: None, attempts=3, sleep=lambda _: None)
+
+    looks: list[str | None] = [None, "p2"]
+
+    def refused() -> str:
+        raise PermanentError("Duplicate content", "test")
+
+    found = write_once(
+        refused,
+        lambda: looks.pop(0),
+        attempts=3,
+        sleep=lambda _: None,
+        duplicate=lambda error: "duplicate" in error.message.lower(),
+    )
+    assert found == "p2"
+
+
+def test_send_returns_a_refusal_as_it_came_so_the_connector_can_read_its_body(
+    server: ReplayServer,
+) -> None:
+    server.add("GET", "/thing", Answer(403, {"error": {"reason": "quotaExceeded"}}))
+    client = HttpClient("test", base_url=server.url, title="Test")
+    try:
+        response = client.send("GET", "/thing")
+    finally:
+        client.close()
+    assert response.status_code == 403
+    assert response.json()["error"]["reason"] == "quotaExceeded"

@@ -205,6 +205,40 @@ def with_retries(
             sleep(wait)
 
 
+def write_once(
+    write: Callable[[], T],
+    find: Callable[[], T | None],
+    attempts: int,
+    sleep: Callable[[float], None] = time.sleep,
+    duplicate: Callable[[PermanentError], bool] | None = None,
+) -> T:
+    """Write on a network that has no idempotency key, at most once. What `find` finds already
+    written is returned instead of writing; after a failure that leaves it uncertain whether the
+    network wrote (a timeout, a 5xx, or a refusal that `duplicate` recognises as "already
+    there"), `find` looks again before writing again. A rate limit is raised at once: it was
+    refused before anything was written."""
+    existing = find()
+    attempt = 0
+    while existing is None:
+        attempt += 1
+        try:
+            return write()
+        except RateLimited:
+            raise
+        except RetryableError:
+            if attempt >= attempts:
+                raise
+            sleep(backoff_delay(attempt))
+            existing = find()
+        except PermanentError as error:
+            if duplicate is None or not duplicate(error):
+                raise
+            existing = find()
+            if existing is None:
+                raise
+    return existing
+
+
 class HttpClient:
     """An httpx client for one network: connector errors instead of statuses, retries of
     short outages, rate limits raised with the time the network gave."""
@@ -220,8 +254,12 @@ class HttpClient:
         base_delay: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        title: str | None = None,
+        follow_redirects: bool = True,
     ) -> None:
         self.network = network
+        # How the network is named in messages (its connector's title; the network by default).
+        self.title = title or network
         self.attempts = attempts
         self.max_wait = max_wait
         self.base_delay = base_delay
@@ -230,23 +268,28 @@ class HttpClient:
             base_url=base_url,
             timeout=timeout,
             headers={"User-Agent": USER_AGENT, **(headers or {})},
-            follow_redirects=True,
+            follow_redirects=follow_redirects,
             transport=transport,
         )
 
-    def _once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    def send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """Send one request and return its response whatever its status, for a connector that
+        reads the network's own error body; a timeout or an unreachable network is raised as a
+        `RetryableError`."""
         try:
-            response = self.client.request(method, url, **kwargs)
+            return self.client.request(method, url, **kwargs)
         except httpx.TimeoutException as error:
             raise RetryableError(
-                f"{self.network} did not answer in time ({type(error).__name__}).", self.network
+                f"{self.title} did not answer in time ({type(error).__name__}).", self.network
             ) from None
         except httpx.TransportError as error:
             raise RetryableError(
-                f"{self.network} could not be reached ({type(error).__name__}: {error}).",
+                f"{self.title} could not be reached ({type(error).__name__}: {error}).",
                 self.network,
             ) from None
-        return check_response(response, self.network)
+
+    def _once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        return check_response(self.send(method, url, **kwargs), self.network)
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send a request; the response when it succeeded, else a connector error."""

@@ -54,7 +54,7 @@ from clameur.connectors.base import (
 )
 from clameur.connectors.http import (
     RETRYABLE_STATUSES,
-    USER_AGENT,
+    HttpClient,
     retry_at_from_headers,
     with_retries,
 )
@@ -297,11 +297,14 @@ class GraphClient:
             if config.app_secret is not None and config.app_secret.get_secret_value()
             else None
         )
-        self.http = httpx.Client(
+        self.http = HttpClient(
+            network,
             base_url=f"{config.graph_url}/{config.graph_version}",
             timeout=timeout,
-            headers={"User-Agent": USER_AGENT, "Authorization": f"Bearer {token}"},
+            headers={"Authorization": f"Bearer {token}"},
             transport=transport,
+            title=title,
+            follow_redirects=False,
         )
         # Set when the usage headers say the limit is spent: calls wait until then.
         self.blocked_until: datetime | None = None
@@ -351,18 +354,9 @@ class GraphClient:
         query = dict(params or {})
         if self._proof:
             query["appsecret_proof"] = self._proof
-        try:
-            response = self.http.request(
-                method, "/" + path.lstrip("/"), params=query, data=dict(data) if data else None
-            )
-        except httpx.TimeoutException as error:
-            raise RetryableError(
-                f"{self.title} did not answer in time ({type(error).__name__}).", self.network
-            ) from None
-        except httpx.TransportError as error:
-            raise RetryableError(
-                f"{self.title} could not be reached ({type(error).__name__}).", self.network
-            ) from None
+        response = self.http.send(
+            method, "/" + path.lstrip("/"), params=query, data=dict(data) if data else None
+        )
         self._note_usage(response.headers, now)
         if not 200 <= response.status_code < 300:
             raise graph_error(response, self.network, self.title, now)

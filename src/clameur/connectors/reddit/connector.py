@@ -66,7 +66,6 @@ from clameur.connectors.base import (
     PermanentError,
     Published,
     RateLimited,
-    RetryableError,
     as_object,
     as_utc,
     payload_error,
@@ -75,11 +74,11 @@ from clameur.connectors.base import (
 )
 from clameur.connectors.http import (
     HttpClient,
-    backoff_delay,
     check_response,
     json_object,
     retry_at_from_headers,
     with_retries,
+    write_once,
 )
 from clameur.kit.time import utcnow
 from clameur.pipeline.schemas import AuthorIn, PostIn
@@ -242,6 +241,7 @@ class RedditConnector(Connector[RedditConfig]):
             headers={"User-Agent": user_agent(config.username)},
             attempts=1,
             transport=transport,
+            title=self.title,
         )
         # Until when Reddit's request budget is spent (from X-Ratelimit-Remaining/Reset).
         self.spent_until: datetime | None = None
@@ -319,16 +319,7 @@ class RedditConnector(Connector[RedditConfig]):
                 retry_at=self.spent_until,
                 now=now,
             )
-        try:
-            response = self.http.client.request(method, url, **kwargs)
-        except httpx.TimeoutException as error:
-            raise RetryableError(
-                f"Reddit did not answer in time ({type(error).__name__}).", NETWORK
-            ) from None
-        except httpx.TransportError as error:
-            raise RetryableError(
-                f"Reddit could not be reached ({type(error).__name__}: {error}).", NETWORK
-            ) from None
+        response = self.http.send(method, url, **kwargs)
         self._remember_budget(response.headers)
         return check_response(response, NETWORK)
 
@@ -541,28 +532,22 @@ class RedditConnector(Connector[RedditConfig]):
             raise PermanentError(
                 "A Reddit reply needs the fullname of the post or comment it answers.", NETWORK
             )
-        existing = self.find_published(post)
-        attempt = 0
-        while existing is None:
-            attempt += 1
-            try:
-                answer = self._api(
-                    "POST",
-                    "/api/comment",
-                    retry=False,
-                    data={"api_type": "json", "thing_id": post.in_reply_to, "text": post.text},
-                )
-            except RateLimited:
-                raise
-            except RetryableError:
-                # Reddit may have written the comment before failing: look before writing again.
-                if attempt >= self.retry_attempts:
-                    raise
-                self.sleep(backoff_delay(attempt))
-                existing = self.find_published(post)
-                continue
+
+        def write() -> Published:
+            answer = self._api(
+                "POST",
+                "/api/comment",
+                retry=False,
+                data={"api_type": "json", "thing_id": post.in_reply_to, "text": post.text},
+            )
             return self._published(_comment_answer(answer), replayed=False)
-        return self._published(existing, replayed=True)
+
+        def find() -> Published | None:
+            existing = self.find_published(post)
+            return self._published(existing, replayed=True) if existing is not None else None
+
+        # Reddit may have written the comment before failing: look before writing again.
+        return write_once(write, find, self.retry_attempts, self.sleep)
 
     def _published(self, thing: dict[str, Any], replayed: bool) -> Published:
         data = as_object(thing.get("data"), NETWORK, "comment")

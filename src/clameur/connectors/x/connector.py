@@ -74,7 +74,6 @@ from clameur.connectors.base import (
     PermanentError,
     Published,
     RateLimited,
-    RetryableError,
     as_list,
     as_object,
     as_utc,
@@ -84,11 +83,11 @@ from clameur.connectors.base import (
 )
 from clameur.connectors.http import (
     HttpClient,
-    backoff_delay,
     check_response,
     json_object,
     retry_at_from_headers,
     with_retries,
+    write_once,
 )
 from clameur.kit.time import utcnow
 from clameur.pipeline.schemas import AuthorIn, PostIn
@@ -258,7 +257,12 @@ class XConnector(Connector[XConfig]):
         self.retry_attempts = retry_attempts
         # One try per request: reads are retried by `_api`, writes only after a look (below).
         self.http = HttpClient(
-            NETWORK, base_url=config.api_url, timeout=timeout, attempts=1, transport=transport
+            NETWORK,
+            base_url=config.api_url,
+            timeout=timeout,
+            attempts=1,
+            transport=transport,
+            title=self.title,
         )
         # The rate-limit state X gave per endpoint: requests left, and when the window resets.
         self.limits: dict[str, tuple[int, datetime]] = {}
@@ -348,16 +352,7 @@ class XConnector(Connector[XConfig]):
         headers = dict(kwargs.pop("headers", None) or {})
         if authorize:
             headers["Authorization"] = f"Bearer {self._token()}"
-        try:
-            response = self.http.client.request(method, path, headers=headers, **kwargs)
-        except httpx.TimeoutException as error:
-            raise RetryableError(
-                f"X did not answer in time ({type(error).__name__}).", NETWORK
-            ) from None
-        except httpx.TransportError as error:
-            raise RetryableError(
-                f"X could not be reached ({type(error).__name__}: {error}).", NETWORK
-            ) from None
+        response = self.http.send(method, path, headers=headers, **kwargs)
         self._remember_limit(endpoint, response.headers)
         if response.status_code == 429:
             raise self._rate_limited(endpoint, response)
@@ -659,34 +654,29 @@ class XConnector(Connector[XConfig]):
         body: dict[str, Any] = {"text": post.text}
         if post.in_reply_to:
             body["reply"] = {"in_reply_to_tweet_id": post.in_reply_to}
-        existing = self.find_published(post)
-        attempt = 0
-        while existing is None:
-            attempt += 1
-            try:
-                created = self._api("POST", "/2/tweets", "create", retry=False, json=body)
-            except RateLimited:
-                raise  # refused before anything was written
-            except RetryableError:
-                # X may have written the post before failing: look before posting again.
-                if attempt >= self.retry_attempts:
-                    raise
-                self.sleep(backoff_delay(attempt))
-                existing = self.find_published(post)
-                continue
-            except PermanentError as error:
-                if "duplicate" not in error.message.lower():
-                    raise
-                existing = self.find_published(post)
-                if existing is None:
-                    raise
-                break
+
+        def write() -> Published:
+            created = self._api("POST", "/2/tweets", "create", retry=False, json=body)
             data = as_object(created.get("data"), NETWORK, "created post")
             post_id = str(required(data, "id", NETWORK, "created post"))
             return Published(external_id=post_id, url=post_url(post_id, self.config.username))
-        post_id = str(required(existing, "id", NETWORK, "post"))
-        return Published(
-            external_id=post_id, url=post_url(post_id, self.config.username), replayed=True
+
+        def find() -> Published | None:
+            existing = self.find_published(post)
+            if existing is None:
+                return None
+            post_id = str(required(existing, "id", NETWORK, "post"))
+            return Published(
+                external_id=post_id, url=post_url(post_id, self.config.username), replayed=True
+            )
+
+        # X may have written the post before failing, or answer that it is a duplicate.
+        return write_once(
+            write,
+            find,
+            self.retry_attempts,
+            self.sleep,
+            duplicate=lambda error: "duplicate" in error.message.lower(),
         )
 
     def reply(self, post: OutgoingPost) -> Published:

@@ -66,7 +66,6 @@ from clameur.connectors.base import (
     PermanentError,
     Published,
     RateLimited,
-    RetryableError,
     as_list,
     as_object,
     as_utc,
@@ -77,10 +76,10 @@ from clameur.connectors.base import (
 )
 from clameur.connectors.http import (
     HttpClient,
-    backoff_delay,
     check_response,
     json_object,
     with_retries,
+    write_once,
 )
 from clameur.kit.time import parse_datetime, utcnow
 from clameur.pipeline.schemas import AuthorIn, PostIn
@@ -228,7 +227,9 @@ class YoutubeConnector(Connector[YoutubeConfig]):
         super().__init__(config)
         self.sleep = sleep
         self.retry_attempts = retry_attempts
-        self.http = HttpClient(NETWORK, timeout=timeout, attempts=1, transport=transport)
+        self.http = HttpClient(
+            NETWORK, timeout=timeout, attempts=1, transport=transport, title=self.title
+        )
 
     # --- credentials -----------------------------------------------------------------------
 
@@ -295,16 +296,7 @@ class YoutubeConnector(Connector[YoutubeConfig]):
     # --- calling the API -------------------------------------------------------------------
 
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = self.http.client.request(method, url, **kwargs)
-        except httpx.TimeoutException as error:
-            raise RetryableError(
-                f"YouTube did not answer in time ({type(error).__name__}).", NETWORK
-            ) from None
-        except httpx.TransportError as error:
-            raise RetryableError(
-                f"YouTube could not be reached ({type(error).__name__}: {error}).", NETWORK
-            ) from None
+        response = self.http.send(method, url, **kwargs)
         if response.status_code in (400, 401, 403, 429):
             raise self._refusal(response)
         return check_response(response, NETWORK)
@@ -588,30 +580,22 @@ class YoutubeConnector(Connector[YoutubeConfig]):
                 NETWORK,
             )
         parent_id = thread_id_of(post.in_reply_to)
-        existing = self.find_published(parent_id, post.text)
-        attempt = 0
-        while existing is None:
-            attempt += 1
-            try:
-                response = self._as_user(
-                    "POST",
-                    "comments",
-                    params={"part": "snippet"},
-                    json={"snippet": {"parentId": parent_id, "textOriginal": post.text}},
-                )
-            except RateLimited:
-                raise
-            except RetryableError:
-                # YouTube may have written the reply before failing: look before writing again.
-                if attempt >= self.retry_attempts:
-                    raise
-                self.sleep(backoff_delay(attempt))
-                existing = self.find_published(parent_id, post.text)
-                continue
-            return self._published(
-                json_object(response, NETWORK, "inserted comment"), replayed=False
+
+        def write() -> Published:
+            response = self._as_user(
+                "POST",
+                "comments",
+                params={"part": "snippet"},
+                json={"snippet": {"parentId": parent_id, "textOriginal": post.text}},
             )
-        return self._published(existing, replayed=True)
+            return self._published(json_object(response, NETWORK, "inserted comment"), False)
+
+        def find() -> Published | None:
+            existing = self.find_published(parent_id, post.text)
+            return self._published(existing, replayed=True) if existing is not None else None
+
+        # YouTube may have written the reply before failing: look before writing again.
+        return write_once(write, find, self.retry_attempts, self.sleep)
 
     def _published(self, comment: dict[str, Any], replayed: bool) -> Published:
         comment_id = str(required(comment, "id", NETWORK, "inserted comment"))
