@@ -238,6 +238,13 @@ def queue_reply(
     if user.role == Role.viewer:
         raise Forbidden("Viewers cannot reply.")
     text = check_body(conversation.network, body)
+    if conversation.kind == "dm":
+        # The connectors answer in public threads only; a private answer needs each network's
+        # messaging API (Messenger's Send API, Instagram messaging), not wired yet.
+        raise ClameurError(
+            "Clameur cannot send private messages yet: answer this one in the network's own "
+            "inbox. Notes, tags, assignment and statuses work here as for any conversation."
+        )
     if brand_account(session, conversation.workspace_id, conversation.network) is None:
         raise ClameurError(f"The workspace has no {conversation.network} account to reply from.")
     if session.get_bind().dialect.name == "postgresql":

@@ -1,7 +1,8 @@
 """From stored posts to conversations: which posts are inbox items, grouped into threads.
 
-A post becomes an inbox item when it mentions one of the workspace's accounts, answers a post of
-a conversation or of the brand, or is matched by a saved query marked "inbox". Posts written by
+A post becomes an inbox item when it is a direct message, mentions one of the workspace's
+accounts, answers a post of a conversation or of the brand, or is matched by a saved query marked
+"inbox". Direct messages are grouped by their network's thread (`conversation_id`). Posts written by
 the brand's own accounts are the team's answers: they join their thread as outbound items and
 stop its customer's wait. Threads follow the reply links, so a conversation gathers the whole
 exchange whatever order the posts arrive in; a customer's new message reopens a resolved one.
@@ -183,7 +184,8 @@ def route_posts(
         thread = _thread_of(session, post)
         if thread is None and not outbound:
             wanted = (
-                post.id in matched
+                post.private  # a direct message to one of the brand's accounts
+                or post.id in matched
                 or scope.mentions_brand(post.network, post.text)
                 or _answers_brand(session, scope, post)
             )
@@ -305,6 +307,7 @@ def _open_conversation(
         workspace_id=workspace_id,
         network=post.network,
         thread_key=post.conversation_key or post.external_id,
+        kind="dm" if post.private else "public",
         customer_id=_customer_for(session, workspace_id, post.author) if post.author else None,
         status="open",
         created_at=post.created_at,

@@ -293,6 +293,8 @@ def list_posts(
     else:
         order_time, order_id = Post.created_at, Post.id
         statement = select(Post)
+    # Direct messages belong to the inbox, never to the public stream.
+    statement = statement.where(Post.private.is_(False))
     if filters.networks:
         statement = statement.where(Post.network.in_(filters.networks))
     if filters.langs:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -76,6 +77,8 @@ class Post(Base):
     # {"language": {"version": "py3langid-0.3", "value": "fr", "score": 0.97}, ...}
     enrichments: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     raw: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
+    # A direct message (seen by the brand's account only): inbox, not listening nor radar.
+    private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     author: Mapped[Author | None] = relationship(lazy="joined")
 

@@ -62,6 +62,9 @@ class PostIn(BaseModel):
     metrics: dict[str, int] = Field(default_factory=dict)
     sentiment: str | None = None
     intents: list[str] = Field(default_factory=list)
+    # A direct message to one of the brand's accounts: only the team sees it; it goes to the
+    # inbox, never to the listening page or the e-reputation series.
+    private: bool = False
 
     @field_validator("id", "in_reply_to", "conversation_id", mode="before")
     @classmethod

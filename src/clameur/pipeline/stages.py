@@ -122,6 +122,7 @@ POST_COLUMNS = (
     "intents",
     "enrichments",
     "raw",
+    "private",
     "duplicate_of_id",
 )
 
@@ -197,6 +198,7 @@ def store(session: Session, workspace_id: int, items: list[Item]) -> BatchResult
             analysis.intents,
             analysis.enrichments,
             item.raw,
+            post.private,
             None,  # duplicate_of_id, set by _insert_posts
         ]
     inserted = _insert_posts(session, unique, rows)

@@ -136,7 +136,12 @@ def update_series(session: Session, workspace_id: int, limit: int = 5000) -> Upd
             Post.text,
         )
         .outerjoin(Author, Author.id == Post.author_id)
-        .where(Post.workspace_id == workspace_id, Post.id > progress.last_post_id)
+        .where(
+            Post.workspace_id == workspace_id,
+            Post.id > progress.last_post_id,
+            # Direct messages are not e-reputation: nobody else sees them.
+            Post.private.is_(False),
+        )
         .order_by(Post.id)
         .limit(limit)
     ).all()

@@ -527,4 +527,6 @@ class FacebookConnector(Connector[FacebookConfig]):
 
 
 def _pushed(post: PostIn, event: str, private: bool, delivery: dict[str, Any]) -> PushedPost:
-    return PushedPost(**post.model_dump(), event=event, private=private, delivery=delivery)
+    return PushedPost(
+        **{**post.model_dump(), "event": event, "private": private, "delivery": delivery}
+    )
