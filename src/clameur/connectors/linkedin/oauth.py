@@ -16,20 +16,20 @@ the callback and checks `state` on the way back.
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
 from pydantic import SecretStr
 
 from clameur.connectors.base import AuthError, PermanentError
 from clameur.connectors.http import HttpClient
+from clameur.connectors.oauth import AuthorizationRequest, approval_request, check_state, code_grant
 from clameur.kit.time import utcnow
 
 if TYPE_CHECKING:
     from clameur.connectors.linkedin.connector import LinkedInConfig
+
+__all__ = ["AuthorizationRequest", "authorization_request", "exchange_code", "refresh_tokens"]
 
 NETWORK = "linkedin"
 SCOPES = (
@@ -41,34 +41,20 @@ SCOPES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class AuthorizationRequest:
-    """Where to send the member, and what to keep until they come back (never shown)."""
-
-    url: str
-    state: str
-    redirect_uri: str
-
-    def __repr__(self) -> str:
-        return f"AuthorizationRequest(url={self.url!r}, state=<hidden>)"
-
-
 def authorization_request(config: LinkedInConfig, redirect_uri: str) -> AuthorizationRequest:
     """LinkedIn's approval page for the app, with a fresh state."""
     if not config.client_id:
         raise PermanentError("Enter the LinkedIn app's client ID first.", NETWORK)
-    state = secrets.token_urlsafe(24)
-    query = urlencode(
+    return approval_request(
+        f"{config.oauth_url}/authorization",
+        redirect_uri,
         {
             "response_type": "code",
             "client_id": config.client_id,
             "redirect_uri": redirect_uri,
-            "state": state,
             "scope": " ".join(config.scopes or SCOPES),
-        }
-    )
-    return AuthorizationRequest(
-        url=f"{config.oauth_url}/authorization?{query}", state=state, redirect_uri=redirect_uri
+        },
+        pkce=False,
     )
 
 
@@ -80,17 +66,8 @@ def exchange_code(
     client: HttpClient | None = None,
 ) -> LinkedInConfig:
     """`config` with the tokens LinkedIn gives for the approval `code`."""
-    if not secrets.compare_digest(state, request.state):
-        raise AuthError(
-            "The answer from LinkedIn does not match the request Clameur made (state differs). "
-            "Start connecting the account again.",
-            NETWORK,
-        )
-    return _token_request(
-        config,
-        {"grant_type": "authorization_code", "code": code, "redirect_uri": request.redirect_uri},
-        client,
-    )
+    check_state(request, state, NETWORK, "LinkedIn")
+    return _token_request(config, code_grant(request, code), client)
 
 
 def refresh_tokens(config: LinkedInConfig, client: HttpClient | None = None) -> LinkedInConfig:

@@ -18,12 +18,6 @@ between the redirect and the callback, and checks `state` on the way back.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
-from dataclasses import dataclass
-from urllib.parse import urlencode
-
 from mastodon import Mastodon
 from mastodon.errors import MastodonError, MastodonNetworkError
 from pydantic import SecretStr
@@ -31,6 +25,21 @@ from pydantic import SecretStr
 from clameur.connectors.base import AuthError, PermanentError, RetryableError
 from clameur.connectors.http import USER_AGENT, HttpClient
 from clameur.connectors.mastodon.connector import NETWORK, SCOPES, MastodonConfig
+from clameur.connectors.oauth import (
+    AuthorizationRequest,
+    approval_request,
+    check_state,
+    code_challenge,
+    code_grant,
+)
+
+__all__ = [
+    "AuthorizationRequest",
+    "authorization_request",
+    "code_challenge",
+    "exchange_code",
+    "register_app",
+]
 
 APP_NAME = "Clameur"
 
@@ -68,47 +77,19 @@ def register_app(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class AuthorizationRequest:
-    """Where to send the user, and what to keep until they come back (never shown)."""
-
-    url: str
-    state: str
-    code_verifier: str
-    redirect_uri: str
-
-    def __repr__(self) -> str:
-        return f"AuthorizationRequest(url={self.url!r}, state=<hidden>, code_verifier=<hidden>)"
-
-
-def code_challenge(verifier: str) -> str:
-    """The S256 PKCE challenge of `verifier` (RFC 7636, section 4.2)."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
 def authorization_request(config: MastodonConfig, redirect_uri: str) -> AuthorizationRequest:
     """The approval page on the user's server, with a fresh state and PKCE verifier."""
     if not config.client_id:
         raise PermanentError("Register Clameur on the server first (register_app).", NETWORK)
-    state = secrets.token_urlsafe(24)
-    verifier = secrets.token_urlsafe(64)
-    query = urlencode(
+    return approval_request(
+        f"{config.instance_url}/oauth/authorize",
+        redirect_uri,
         {
             "client_id": config.client_id,
             "response_type": "code",
             "redirect_uri": redirect_uri,
             "scope": " ".join(SCOPES),
-            "state": state,
-            "code_challenge": code_challenge(verifier),
-            "code_challenge_method": "S256",
-        }
-    )
-    return AuthorizationRequest(
-        url=f"{config.instance_url}/oauth/authorize?{query}",
-        state=state,
-        code_verifier=verifier,
-        redirect_uri=redirect_uri,
+        },
     )
 
 
@@ -120,12 +101,7 @@ def exchange_code(
     client: HttpClient | None = None,
 ) -> MastodonConfig:
     """`config` with the access token the server gives for the approval `code`."""
-    if not secrets.compare_digest(state, request.state):
-        raise AuthError(
-            "The answer from the Mastodon server does not match the request Clameur made "
-            "(state differs). Start connecting the account again.",
-            NETWORK,
-        )
+    check_state(request, state, NETWORK, "the Mastodon server")
     if not config.client_id or config.client_secret is None:
         raise PermanentError("Register Clameur on the server first (register_app).", NETWORK)
     http = client or HttpClient(NETWORK, base_url=config.instance_url)
@@ -133,12 +109,9 @@ def exchange_code(
         response = http.post(
             "/oauth/token",
             data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": request.redirect_uri,
+                **code_grant(request, code),
                 "client_id": config.client_id,
                 "client_secret": config.client_secret.get_secret_value(),
-                "code_verifier": request.code_verifier,
                 "scope": " ".join(SCOPES),
             },
         )

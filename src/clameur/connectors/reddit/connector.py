@@ -80,6 +80,7 @@ from clameur.connectors.http import (
     with_retries,
     write_once,
 )
+from clameur.connectors.oauth import apply_token
 from clameur.kit.time import utcnow
 from clameur.pipeline.schemas import AuthorIn, PostIn
 
@@ -293,7 +294,7 @@ class RedditConnector(Connector[RedditConfig]):
                 else " The approval was revoked; connect the account again."
             )
             raise AuthError(f"Reddit refused to {how} ({answer['error']}).{hint}", NETWORK)
-        self.config = apply_token(self.config, answer)
+        self.config = apply_token(self.config, answer, NETWORK)
         self._config_changed = True
 
     def token_request(self, data: Mapping[str, str]) -> dict[str, Any]:
@@ -596,21 +597,3 @@ def _delay_in(message: str) -> float:
         return 60.0
     amount = float(match.group(1))
     return amount * 60 if match.group(2) == "minute" else amount
-
-
-def apply_token(config: RedditConfig, body: Mapping[str, Any]) -> RedditConfig:
-    """`config` with the tokens of a Reddit token answer."""
-    access = body.get("access_token")
-    if not isinstance(access, str) or not access:
-        raise payload_error(NETWORK, "token answer", "it has no 'access_token'")
-    update: dict[str, Any] = {"access_token": SecretStr(access)}
-    refresh = body.get("refresh_token")
-    if isinstance(refresh, str) and refresh:
-        update["refresh_token"] = SecretStr(refresh)
-    expires_in = body.get("expires_in")
-    update["token_expires_at"] = (
-        utcnow() + timedelta(seconds=int(expires_in))
-        if isinstance(expires_in, int | float) and not isinstance(expires_in, bool)
-        else None
-    )
-    return config.model_copy(update=update)

@@ -15,53 +15,38 @@ Script apps need no flow: the account's username and password are entered in the
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass
-from urllib.parse import urlencode
-
 import httpx
 
 from clameur.connectors.base import AuthError, PermanentError
-from clameur.connectors.reddit.connector import (
-    NETWORK,
-    SCOPES,
-    RedditConfig,
-    RedditConnector,
+from clameur.connectors.oauth import (
+    AuthorizationRequest,
     apply_token,
+    approval_request,
+    check_state,
+    code_grant,
 )
+from clameur.connectors.reddit.connector import NETWORK, SCOPES, RedditConfig, RedditConnector
+
+__all__ = ["AuthorizationRequest", "authorization_request", "exchange_code"]
 
 AUTHORIZE_URL = "https://www.reddit.com/api/v1/authorize"
-
-
-@dataclass(frozen=True, slots=True)
-class AuthorizationRequest:
-    """Where to send the user, and what to keep until they come back (never shown)."""
-
-    url: str
-    state: str
-    redirect_uri: str
-
-    def __repr__(self) -> str:
-        return f"AuthorizationRequest(url={self.url!r}, state=<hidden>)"
 
 
 def authorization_request(
     config: RedditConfig, redirect_uri: str, authorize_url: str = AUTHORIZE_URL
 ) -> AuthorizationRequest:
     """Reddit's approval page for the app, with a fresh state."""
-    state = secrets.token_urlsafe(24)
-    query = urlencode(
+    return approval_request(
+        authorize_url,
+        redirect_uri,
         {
             "client_id": config.client_id,
             "response_type": "code",
-            "state": state,
             "redirect_uri": redirect_uri,
             "duration": "permanent",
             "scope": " ".join(SCOPES),
-        }
-    )
-    return AuthorizationRequest(
-        url=f"{authorize_url}?{query}", state=state, redirect_uri=redirect_uri
+        },
+        pkce=False,
     )
 
 
@@ -73,21 +58,10 @@ def exchange_code(
     transport: httpx.BaseTransport | None = None,
 ) -> RedditConfig:
     """`config` with the tokens Reddit gives for the approval `code`."""
-    if not secrets.compare_digest(state, request.state):
-        raise AuthError(
-            "The answer from Reddit does not match the request Clameur made (state differs). "
-            "Start connecting the account again.",
-            NETWORK,
-        )
+    check_state(request, state, NETWORK, "Reddit")
     connector = RedditConnector(config, transport=transport)
     try:
-        body = connector.token_request(
-            {
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": request.redirect_uri,
-            }
-        )
+        body = connector.token_request(code_grant(request, code))
     except (AuthError, PermanentError) as error:
         raise AuthError(
             f"Reddit refused the approval code ({error.message}). Check the app id and secret, "
@@ -102,7 +76,7 @@ def exchange_code(
             "again.",
             NETWORK,
         )
-    connected = apply_token(config, body)
+    connected = apply_token(config, body, NETWORK)
     if connected.refresh_token is None:
         raise AuthError("Reddit gave no refresh token; connect the account again.", NETWORK)
     return connected

@@ -89,6 +89,7 @@ from clameur.connectors.http import (
     with_retries,
     write_once,
 )
+from clameur.connectors.oauth import apply_token
 from clameur.kit.time import utcnow
 from clameur.pipeline.schemas import AuthorIn, PostIn
 
@@ -315,7 +316,7 @@ class XConnector(Connector[XConfig]):
                 "account again.",
                 NETWORK,
             ) from None
-        self.config = apply_token(self.config, answer)
+        self.config = apply_token(self.config, answer, NETWORK)
         self._config_changed = True
 
     def token_request(self, data: Mapping[str, str]) -> dict[str, Any]:
@@ -730,21 +731,3 @@ def _problem(response: httpx.Response) -> str:
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         return str(errors[0].get("message") or errors[0].get("detail") or "")[:300]
     return ""
-
-
-def apply_token(config: XConfig, body: Mapping[str, Any]) -> XConfig:
-    """`config` with the tokens of an OAuth 2.0 token answer (X rotates the refresh token)."""
-    access = body.get("access_token")
-    if not isinstance(access, str) or not access:
-        raise payload_error(NETWORK, "token answer", "it has no 'access_token'")
-    update: dict[str, Any] = {"access_token": SecretStr(access)}
-    refresh = body.get("refresh_token")
-    if isinstance(refresh, str) and refresh:
-        update["refresh_token"] = SecretStr(refresh)
-    expires_in = body.get("expires_in")
-    update["token_expires_at"] = (
-        utcnow() + timedelta(seconds=int(expires_in))
-        if isinstance(expires_in, int | float) and not isinstance(expires_in, bool)
-        else None
-    )
-    return config.model_copy(update=update)

@@ -18,61 +18,37 @@ the redirect and the callback, and checks `state` on the way back.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
-from dataclasses import dataclass
-from urllib.parse import urlencode
-
 import httpx
 
 from clameur.connectors.base import AuthError, PermanentError
-from clameur.connectors.x.connector import NETWORK, SCOPES, XConfig, XConnector, apply_token
+from clameur.connectors.oauth import (
+    AuthorizationRequest,
+    apply_token,
+    approval_request,
+    check_state,
+    code_challenge,
+    code_grant,
+)
+from clameur.connectors.x.connector import NETWORK, SCOPES, XConfig, XConnector
+
+__all__ = ["AuthorizationRequest", "authorization_request", "code_challenge", "exchange_code"]
 
 AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
-
-
-@dataclass(frozen=True, slots=True)
-class AuthorizationRequest:
-    """Where to send the user, and what to keep until they come back (never shown)."""
-
-    url: str
-    state: str
-    code_verifier: str
-    redirect_uri: str
-
-    def __repr__(self) -> str:
-        return f"AuthorizationRequest(url={self.url!r}, state=<hidden>, code_verifier=<hidden>)"
-
-
-def code_challenge(verifier: str) -> str:
-    """The S256 PKCE challenge of `verifier` (RFC 7636, section 4.2)."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def authorization_request(
     config: XConfig, redirect_uri: str, authorize_url: str = AUTHORIZE_URL
 ) -> AuthorizationRequest:
     """X's approval page for the app, with a fresh state and PKCE verifier."""
-    state = secrets.token_urlsafe(24)
-    verifier = secrets.token_urlsafe(64)
-    query = urlencode(
+    return approval_request(
+        authorize_url,
+        redirect_uri,
         {
             "response_type": "code",
             "client_id": config.client_id,
             "redirect_uri": redirect_uri,
             "scope": " ".join(SCOPES),
-            "state": state,
-            "code_challenge": code_challenge(verifier),
-            "code_challenge_method": "S256",
-        }
-    )
-    return AuthorizationRequest(
-        url=f"{authorize_url}?{query}",
-        state=state,
-        code_verifier=verifier,
-        redirect_uri=redirect_uri,
+        },
     )
 
 
@@ -85,30 +61,18 @@ def exchange_code(
 ) -> XConfig:
     """`config` with the tokens X gives for the approval `code`, and the account's id and
     username."""
-    if not secrets.compare_digest(state, request.state):
-        raise AuthError(
-            "The answer from X does not match the request Clameur made (state differs). Start "
-            "connecting the account again.",
-            NETWORK,
-        )
+    check_state(request, state, NETWORK, "X")
     connector = XConnector(config, transport=transport)
     try:
         try:
-            body = connector.token_request(
-                {
-                    "grant_type": "authorization_code",
-                    "code": code,
-                    "redirect_uri": request.redirect_uri,
-                    "code_verifier": request.code_verifier,
-                }
-            )
+            body = connector.token_request(code_grant(request, code))
         except (AuthError, PermanentError) as error:
             raise AuthError(
                 f"X refused the approval code ({error.message}). Check the Client ID and "
                 "Secret, then start connecting the account again.",
                 NETWORK,
             ) from None
-        connector.config = apply_token(config, body)
+        connector.config = apply_token(config, body, NETWORK)
         connector.check()
         return connector.config
     finally:

@@ -81,6 +81,7 @@ from clameur.connectors.http import (
     with_retries,
     write_once,
 )
+from clameur.connectors.oauth import apply_token
 from clameur.kit.time import parse_datetime, utcnow
 from clameur.pipeline.schemas import AuthorIn, PostIn
 
@@ -276,7 +277,7 @@ class YoutubeConnector(Connector[YoutubeConfig]):
                 "YouTube channel again.",
                 NETWORK,
             ) from None
-        self.config = apply_token(self.config, answer)
+        self.config = apply_token(self.config, answer, NETWORK)
         self._config_changed = True
 
     def token_request(self, data: Mapping[str, str]) -> dict[str, Any]:
@@ -641,24 +642,6 @@ def _google_error(response: httpx.Response) -> tuple[set[str], str]:
         str(item["reason"]) for item in items if isinstance(item, dict) and item.get("reason")
     }
     return reasons, str(error.get("message") or "")[:300]
-
-
-def apply_token(config: YoutubeConfig, body: Mapping[str, Any]) -> YoutubeConfig:
-    """`config` with the tokens of a Google token answer."""
-    access = body.get("access_token")
-    if not isinstance(access, str) or not access:
-        raise payload_error(NETWORK, "token answer", "it has no 'access_token'")
-    update: dict[str, Any] = {"access_token": SecretStr(access)}
-    refresh = body.get("refresh_token")
-    if isinstance(refresh, str) and refresh:
-        update["refresh_token"] = SecretStr(refresh)
-    expires_in = body.get("expires_in")
-    update["token_expires_at"] = (
-        utcnow() + timedelta(seconds=int(expires_in))
-        if isinstance(expires_in, int | float) and not isinstance(expires_in, bool)
-        else None
-    )
-    return config.model_copy(update=update)
 
 
 class _Sweep:

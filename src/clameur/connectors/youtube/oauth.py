@@ -17,43 +17,22 @@ callback, and checks `state` on the way back.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
-from dataclasses import dataclass
-from urllib.parse import urlencode
-
 import httpx
 
 from clameur.connectors.base import AuthError, PermanentError
-from clameur.connectors.youtube.connector import (
-    NETWORK,
-    SCOPES,
-    YoutubeConfig,
-    YoutubeConnector,
+from clameur.connectors.oauth import (
+    AuthorizationRequest,
     apply_token,
+    approval_request,
+    check_state,
+    code_challenge,
+    code_grant,
 )
+from clameur.connectors.youtube.connector import NETWORK, SCOPES, YoutubeConfig, YoutubeConnector
+
+__all__ = ["AuthorizationRequest", "authorization_request", "code_challenge", "exchange_code"]
 
 AUTHORIZE_URL = "https://accounts.google.com/o/oauth2/v2/auth"
-
-
-@dataclass(frozen=True, slots=True)
-class AuthorizationRequest:
-    """Where to send the user, and what to keep until they come back (never shown)."""
-
-    url: str
-    state: str
-    code_verifier: str
-    redirect_uri: str
-
-    def __repr__(self) -> str:
-        return f"AuthorizationRequest(url={self.url!r}, state=<hidden>, code_verifier=<hidden>)"
-
-
-def code_challenge(verifier: str) -> str:
-    """The S256 PKCE challenge of `verifier` (RFC 7636, section 4.2)."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def authorization_request(
@@ -65,9 +44,9 @@ def authorization_request(
             "Enter the Google OAuth client ID and secret first (APIs & Services > Credentials).",
             NETWORK,
         )
-    state = secrets.token_urlsafe(24)
-    verifier = secrets.token_urlsafe(64)
-    query = urlencode(
+    return approval_request(
+        authorize_url,
+        redirect_uri,
         {
             "client_id": config.client_id,
             "redirect_uri": redirect_uri,
@@ -76,16 +55,7 @@ def authorization_request(
             "access_type": "offline",
             "prompt": "consent",
             "include_granted_scopes": "true",
-            "state": state,
-            "code_challenge": code_challenge(verifier),
-            "code_challenge_method": "S256",
-        }
-    )
-    return AuthorizationRequest(
-        url=f"{authorize_url}?{query}",
-        state=state,
-        code_verifier=verifier,
-        redirect_uri=redirect_uri,
+        },
     )
 
 
@@ -97,22 +67,10 @@ def exchange_code(
     transport: httpx.BaseTransport | None = None,
 ) -> YoutubeConfig:
     """`config` with the tokens Google gives for the approval `code`."""
-    if not secrets.compare_digest(state, request.state):
-        raise AuthError(
-            "The answer from Google does not match the request Clameur made (state differs). "
-            "Start connecting the channel again.",
-            NETWORK,
-        )
+    check_state(request, state, NETWORK, "Google", "channel")
     connector = YoutubeConnector(config, transport=transport)
     try:
-        body = connector.token_request(
-            {
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": request.redirect_uri,
-                "code_verifier": request.code_verifier,
-            }
-        )
+        body = connector.token_request(code_grant(request, code))
     except (AuthError, PermanentError) as error:
         raise AuthError(
             f"Google refused the approval code ({error.message}). Start connecting the "
@@ -121,7 +79,7 @@ def exchange_code(
         ) from None
     finally:
         connector.close()
-    connected = apply_token(config, body)
+    connected = apply_token(config, body, NETWORK)
     if connected.refresh_token is None:
         raise AuthError(
             "Google gave no refresh token: remove Clameur from the Google account's third-party "
