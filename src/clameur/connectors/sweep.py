@@ -1,4 +1,5 @@
-"""The checkpoint of a newest-first listing (Graph API edges, LinkedIn collections).
+"""The checkpoint of a newest-first listing (Graph API edges, LinkedIn collections, Bluesky
+searches and notifications).
 
 Most network APIs list newest first and page back in time with a cursor or an offset. To read
 everything once, a *sweep* walks back, one page per call, until it reaches the time up to which
@@ -93,6 +94,16 @@ class Sweep:
         self.since = self.high or self.since or utcnow()
         self._prune()
         return False
+
+    def advance(
+        self, items: Iterable[tuple[str, datetime, T]], next_cursor: str | None
+    ) -> tuple[list[T], bool]:
+        """One page of a listing sorted by the items' own times: the items not returned before
+        (oldest first), and whether the sweep goes on (not past a page that reached back to an
+        earlier sweep)."""
+        page = list(items)
+        reached_old = any(self.is_old(moment) for _, moment, _ in page)
+        return self.take(page), self.page_done(next_cursor, reached_old)
 
     def _prune(self) -> None:
         bound = self.lower_bound()

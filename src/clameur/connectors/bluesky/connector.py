@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 
@@ -77,6 +77,7 @@ from clameur.connectors.base import (
     validation_problem,
 )
 from clameur.connectors.http import retry_at_from_headers, with_retries
+from clameur.connectors.sweep import Sweep
 from clameur.kit.time import parse_datetime, utcnow
 from clameur.pipeline.schemas import AuthorIn, PostIn
 
@@ -86,7 +87,6 @@ PAGE_LIMIT = 100
 POST_COLLECTION = "app.bsky.feed.post"
 # Search and notifications are re-read this far back, for posts indexed late.
 OVERLAP = timedelta(minutes=10)
-SEEN_LIMIT = 2000
 NOTIFICATION_REASONS = frozenset({"mention", "reply", "quote"})
 _TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthenticationRequired"})
 _ACCOUNT_ERRORS = frozenset({"AccountTakedown", "AccountDeactivated", "AccountSuspended"})
@@ -404,7 +404,7 @@ class BlueskyConnector(Connector[BlueskyConfig]):
     ) -> FetchResult:
         """The posts of a search, or the mentions, after the checkpoint."""
         page_size = max(1, min(limit, PAGE_LIMIT))
-        state = _SweepState.load(checkpoint)
+        state = Sweep.load(checkpoint, overlap=OVERLAP)
         if source.kind == "search":
             since = state.lower_bound()
             params = models.AppBskyFeedSearchPosts.Params(
@@ -526,82 +526,6 @@ class BlueskyConnector(Connector[BlueskyConfig]):
 
 class _SessionRejected(Exception):
     """The stored session was refused; sign in again with the app password."""
-
-
-class _SweepState:
-    """Checkpoint of a newest-first listing: read everything back to `since`, one page a call."""
-
-    def __init__(
-        self,
-        since: datetime | None,
-        cursor: str | None,
-        high: datetime | None,
-        seen: dict[str, str],
-    ) -> None:
-        self.since = since
-        self.cursor = cursor
-        self.high = high
-        self.seen = seen
-
-    @classmethod
-    def load(cls, checkpoint: Checkpoint | None) -> _SweepState:
-        data = checkpoint or {}
-
-        def moment(name: str) -> datetime | None:
-            value = data.get(name)
-            return parse_datetime(value) if isinstance(value, str) and value else None
-
-        seen = data.get("seen") if isinstance(data.get("seen"), dict) else {}
-        return cls(moment("since"), data.get("cursor") or None, moment("high"), dict(seen or {}))
-
-    def lower_bound(self) -> datetime | None:
-        return self.since - OVERLAP if self.since is not None else None
-
-    def advance(
-        self, items: Iterable[tuple[str, datetime, Any]], next_cursor: str | None
-    ) -> tuple[list[Any], bool]:
-        """The entities not returned before (oldest first), and whether the sweep goes on."""
-        bound = self.lower_bound()
-        fresh: list[tuple[datetime, Any]] = []
-        reached_old = False
-        for uri, sort_at, entity in items:
-            if bound is not None and sort_at < bound:
-                reached_old = True
-                continue
-            if uri in self.seen:
-                continue
-            self.seen[uri] = sort_at.isoformat()
-            fresh.append((sort_at, entity))
-            if self.high is None or sort_at > self.high:
-                self.high = sort_at
-        # The first sweep reads one page (now), later ones read back to the checkpoint.
-        more = next_cursor is not None and not reached_old and self.since is not None
-        if more:
-            self.cursor = next_cursor
-        else:
-            self.cursor = None
-            self.since = self.high or self.since or utcnow()
-            self._prune()
-        fresh.sort(key=lambda pair: pair[0])
-        return [entity for _, entity in fresh], more
-
-    def _prune(self) -> None:
-        bound = self.lower_bound()
-        if bound is not None:
-            self.seen = {
-                uri: at for uri, at in self.seen.items() if parse_datetime(at) >= bound - OVERLAP
-            }
-        if len(self.seen) > SEEN_LIMIT:
-            newest = sorted(self.seen.items(), key=lambda pair: pair[1])[-SEEN_LIMIT:]
-            self.seen = dict(newest)
-
-    def dump(self) -> Checkpoint:
-        return {
-            "since": self.since.isoformat() if self.since else None,
-            "cursor": self.cursor,
-            "high": self.high.isoformat() if self.high else None,
-            "seen": self.seen,
-        }
 
 
 def _walk_replies(node: Any, out: list[Any]) -> None:

@@ -280,15 +280,12 @@ class FacebookConnector(Connector[FacebookConfig]):
         answer = self.graph.get(f"{self.config.page_id}/feed", params)
         data, after = edge_page(answer, TITLE, "Page feed")
         items = []
-        reached_old = False
         for post in data:
             if not isinstance(post, Mapping):
                 raise payload_error(TITLE, "Page feed", "an item is not an object")
             converted = self.post_to_post(post)
-            reached_old = reached_old or sweep.is_old(converted.created_at)
             items.append((converted.id, converted.created_at, converted))
-        posts = sweep.take(items)
-        more = sweep.page_done(after, reached_old)
+        posts, more = sweep.advance(items, after)
         return FetchResult(posts=posts, checkpoint=sweep.dump(), more=more)
 
     def _listen_comments(self, sweep: Sweep, page_size: int) -> FetchResult:

@@ -275,15 +275,13 @@ class InstagramConnector(Connector[InstagramConfig]):
             params["after"] = sweep.cursor
         answer = self.graph.get(f"{self.config.ig_user_id}/tags", params)
         data, after = edge_page(answer, TITLE, "tagged media")
-        items, reached_old = [], False
+        items = []
         for media in data:
             if not isinstance(media, Mapping):
                 raise payload_error(TITLE, "tagged media", "an item is not an object")
             post = self.media_to_post(media)
-            reached_old = reached_old or sweep.is_old(post.created_at)
             items.append((post.id, post.created_at, post))
-        posts = sweep.take(items)
-        more = sweep.page_done(after, reached_old)
+        posts, more = sweep.advance(items, after)
         return FetchResult(posts=posts, checkpoint=sweep.dump(), more=more)
 
     def _listen_comments(self, sweep: Sweep, page_size: int) -> FetchResult:

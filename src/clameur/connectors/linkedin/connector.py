@@ -390,13 +390,8 @@ class LinkedInConnector(Connector[LinkedInConfig]):
         start = int(sweep.cursor) if sweep.cursor and sweep.cursor.isdigit() else 0
         if source.kind == "posts":
             elements, next_start = self._posts_page(start, page_size)
-            items, reached_old = [], False
-            for element in elements:
-                post = self.post_to_post(element)
-                reached_old = reached_old or sweep.is_old(post.created_at)
-                items.append((post.id, post.created_at, post))
-            posts = sweep.take(items)
-            more = sweep.page_done(next_start, reached_old)
+            items = [(post.id, post.created_at, post) for post in map(self.post_to_post, elements)]
+            posts, more = sweep.advance(items, next_start)
             return FetchResult(posts=posts, checkpoint=sweep.dump(), more=more)
         if source.kind == "comments":
             window_start = utcnow() - timedelta(days=self.config.comment_window_days)
