@@ -524,6 +524,14 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def written_since(post: OutgoingPost) -> datetime:
+    """The earliest time the account's own copy of `post` can carry if it was already
+    published: when the outbox created it, less a minute for clocks (a day back when unknown).
+    Networks without an idempotency key are searched from then before publishing again."""
+    since = as_utc(post.created_at) if post.created_at else utcnow() - timedelta(days=1)
+    return since - timedelta(minutes=1)
+
+
 def payload_error(network: str, what: str, problem: str) -> PermanentError:
     """A malformed answer from the network, naming what was wrong with it."""
     return PermanentError(

@@ -1,5 +1,6 @@
 """What the Facebook and Instagram connectors share: the Graph API client, its errors and rate
-limits, and Meta's webhooks (subscription handshake and signed deliveries).
+limits, Meta's webhooks (subscription handshake and signed deliveries), and `MetaConnector`, the
+base of both connectors (edge sweeps, webhook entries for the account, private messages).
 
 - Graph API calls go to `https://graph.facebook.com/{version}/...` with the token in an
   `Authorization: Bearer` header, never in the address, and with `appsecret_proof` (an HMAC of
@@ -33,24 +34,31 @@ import hmac
 import json
 import re
 import time
+from abc import abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 import httpx
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 
 from clameur.connectors.base import (
     AuthError,
+    Capability,
+    Connector,
     ConnectorConfig,
     ConnectorError,
+    FetchResult,
     PermanentError,
+    PushedPost,
     RateLimited,
     RetryableError,
     WebhookAnswer,
     WebhookRejected,
     WebhookRequest,
     payload_error,
+    required,
+    validation_problem,
 )
 from clameur.connectors.http import (
     RETRYABLE_STATUSES,
@@ -58,7 +66,9 @@ from clameur.connectors.http import (
     retry_at_from_headers,
     with_retries,
 )
+from clameur.connectors.sweep import Sweep
 from clameur.kit.time import parse_datetime, utcnow
+from clameur.pipeline.schemas import AuthorIn, PostIn
 
 GRAPH_URL = "https://graph.facebook.com"
 GRAPH_VERSION = "v21.0"
@@ -520,3 +530,142 @@ def messages_of(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
             continue
         out.append(event)
     return out
+
+
+# --- The connector ---------------------------------------------------------------------------
+
+MetaConfigT = TypeVar("MetaConfigT", bound=MetaConfig)
+
+
+class MetaConnector(Connector[MetaConfigT]):
+    """What a Facebook Page and an Instagram account do alike: one Graph API client, edges
+    swept newest first, Meta's webhook handshake and signature, private messages pushed by
+    webhook. Subclasses read their own edges and the changes of their own webhook object."""
+
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.listen,
+            Capability.conversations,
+            Capability.reply,
+            Capability.publish,
+            Capability.webhooks,
+        }
+    )
+    # The webhook object the account subscribes to ("page", "instagram").
+    webhook_object: ClassVar[str]
+    # The conversation id of a person's private messages is this prefix and their id.
+    message_thread: ClassVar[str]
+
+    def __init__(
+        self,
+        config: MetaConfigT,
+        timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        super().__init__(config)
+        self.sleep = sleep
+        self.graph = GraphClient(
+            self.network, self.title, config, timeout, sleep, transport=transport
+        )
+
+    @property
+    @abstractmethod
+    def account_id(self) -> str:
+        """The Graph API id of the Page or the account (webhook entries carry it)."""
+
+    def _sweep_edge(
+        self,
+        sweep: Sweep,
+        edge: str,
+        params: dict[str, Any],
+        what: str,
+        convert: Callable[[Mapping[str, Any]], PostIn],
+    ) -> FetchResult:
+        """One page of an edge listed newest first, its items converted to posts."""
+        if sweep.cursor:
+            params["after"] = sweep.cursor
+        data, after = edge_page(self.graph.get(edge, params), self.title, what)
+        items = []
+        for item in data:
+            if not isinstance(item, Mapping):
+                raise payload_error(self.title, what, "an item is not an object")
+            post = convert(item)
+            items.append((post.id, post.created_at, post))
+        posts, more = sweep.advance(items, after)
+        return FetchResult(posts=posts, checkpoint=sweep.dump(), more=more)
+
+    # --- webhooks ----------------------------------------------------------------------------
+
+    def webhook_handshake(self, request: WebhookRequest) -> WebhookAnswer:
+        """Answer Meta's subscription check with `hub.challenge` when the verify token is
+        this account's."""
+        return answer_handshake(request, self.config.verify_token, self.network, self.title)
+
+    def webhook_verify(self, request: WebhookRequest) -> None:
+        """Refuse a delivery not signed with the app secret (`X-Hub-Signature-256`)."""
+        verify_signature(request, self.config.app_secret, self.network, self.title)
+
+    def webhook_events(self, request: WebhookRequest) -> list[PushedPost]:
+        """The changes and private messages of a signed delivery for this account, as posts
+        (the entries of the app's other accounts are left to their own connectors)."""
+        entries = delivery_entries(
+            request, self.config.app_secret, self.webhook_object, self.network, self.title
+        )
+        found: list[PushedPost] = []
+        for entry in entries:
+            if str(entry.get("id")) != self.account_id:
+                continue
+            for field, value in changes_of(entry):
+                pushed = self._change(field, value, entry)
+                if pushed is not None:
+                    found.append(pushed)
+            for event in messages_of(entry):
+                found.append(self._message(event))
+        return found
+
+    def _change(
+        self, field: str, value: dict[str, Any], entry: Mapping[str, Any]
+    ) -> PushedPost | None:
+        """The post a change of the webhook object's `field` brings, if any."""
+        return None
+
+    def _message(self, event: dict[str, Any]) -> PushedPost:
+        message = event["message"]
+        sender = event.get("sender") if isinstance(event.get("sender"), Mapping) else {}
+        sender_id = str(required(sender or {}, "id", self.title, "message"))
+        mid = str(required(message, "mid", self.title, "message"))
+        text = str(message.get("text") or "").strip() or self._without_text(message)
+        try:
+            return PushedPost(
+                id=mid,
+                network=self.network,
+                text=text,
+                created_at=graph_time(
+                    required(event, "timestamp", self.title, f"message {mid}") / 1000,
+                    self.title,
+                    f"message {mid}",
+                ),
+                author=AuthorIn(handle=sender_id),
+                conversation_id=f"{self.message_thread}:{sender_id}",
+                event="message",
+                private=True,
+                delivery=event,
+            )
+        except (ValidationError, ValueError, TypeError) as error:
+            raise payload_error(self.title, f"message {mid}", validation_problem(error)) from None
+
+    def _without_text(self, message: Mapping[str, Any]) -> str:
+        """What stands for the text of a message that has none."""
+        return "(attachment without text)"
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self.graph.close()
+
+
+def pushed(post: PostIn, event: str, delivery: dict[str, Any], private: bool = False) -> PushedPost:
+    """`post` as a webhook brought it: what happened, and the change as Meta sent it."""
+    return PushedPost.model_validate(
+        {**post.model_dump(), "event": event, "private": private, "delivery": delivery}
+    )

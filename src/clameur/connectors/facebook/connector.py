@@ -30,19 +30,15 @@ Page under the same comment (or in its recent posts) and returns it instead of w
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-import httpx
 from pydantic import Field, ValidationError, field_validator
 
 from clameur.connectors.base import (
     AccountIdentity,
-    Capability,
     Checkpoint,
-    Connector,
     ConnectorConfig,
     FetchResult,
     ListenSource,
@@ -50,23 +46,17 @@ from clameur.connectors.base import (
     PermanentError,
     Published,
     PushedPost,
-    WebhookAnswer,
-    WebhookRequest,
-    as_utc,
     payload_error,
     required,
     validation_problem,
+    written_since,
 )
 from clameur.connectors.meta import (
-    GraphClient,
     MetaConfig,
-    answer_handshake,
-    changes_of,
-    delivery_entries,
+    MetaConnector,
     edge_page,
     graph_time,
-    messages_of,
-    verify_signature,
+    pushed,
 )
 from clameur.connectors.sweep import Sweep
 from clameur.kit.time import utcnow
@@ -136,20 +126,11 @@ class FacebookConfig(MetaConfig):
         return value
 
 
-class FacebookConnector(Connector[FacebookConfig]):
+class FacebookConnector(MetaConnector[FacebookConfig]):
     """A Facebook Page through the Graph API, with a Page access token."""
 
     network: ClassVar[str] = NETWORK
     title: ClassVar[str] = TITLE
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {
-            Capability.listen,
-            Capability.conversations,
-            Capability.reply,
-            Capability.publish,
-            Capability.webhooks,
-        }
-    )
     config_model: ClassVar[type[ConnectorConfig]] = FacebookConfig
     limitations: ClassVar[str] = (
         "Only your own Page: its posts, visitors' posts, the comments on them, and the private "
@@ -158,16 +139,13 @@ class FacebookConnector(Connector[FacebookConfig]):
         "Private messages arrive by webhook only and are answered within Messenger's 24-hour "
         "window, from Meta Business Suite."
     )
+    webhook_object: ClassVar[str] = "page"
+    message_thread: ClassVar[str] = "messenger"
 
-    def __init__(
-        self,
-        config: FacebookConfig,
-        timeout: float = 30.0,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(config)
-        self.graph = GraphClient(NETWORK, TITLE, config, timeout, sleep, transport=transport)
+    @property
+    def account_id(self) -> str:
+        """The Page's id."""
+        return self.config.page_id
 
     # --- normalising ----------------------------------------------------------------------
 
@@ -275,18 +253,9 @@ class FacebookConnector(Connector[FacebookConfig]):
         bound = sweep.lower_bound()
         if bound is not None:
             params["since"] = int(bound.timestamp())
-        if sweep.cursor:
-            params["after"] = sweep.cursor
-        answer = self.graph.get(f"{self.config.page_id}/feed", params)
-        data, after = edge_page(answer, TITLE, "Page feed")
-        items = []
-        for post in data:
-            if not isinstance(post, Mapping):
-                raise payload_error(TITLE, "Page feed", "an item is not an object")
-            converted = self.post_to_post(post)
-            items.append((converted.id, converted.created_at, converted))
-        posts, more = sweep.advance(items, after)
-        return FetchResult(posts=posts, checkpoint=sweep.dump(), more=more)
+        return self._sweep_edge(
+            sweep, f"{self.config.page_id}/feed", params, "Page feed", self.post_to_post
+        )
 
     def _listen_comments(self, sweep: Sweep, page_size: int) -> FetchResult:
         window_start = utcnow() - timedelta(days=self.config.comment_window_days)
@@ -396,7 +365,7 @@ class FacebookConnector(Connector[FacebookConfig]):
     def publish(self, post: OutgoingPost) -> Published:
         """Post on the Page's feed; a Page post with the same text written since the
         publication was created is returned instead of publishing twice."""
-        since = as_utc(post.created_at) if post.created_at else utcnow() - timedelta(days=1)
+        since = written_since(post)
         recent = self.graph.get(
             f"{self.config.page_id}/feed",
             {"fields": "id,message,from{id},created_time", "limit": 10},
@@ -408,7 +377,7 @@ class FacebookConnector(Connector[FacebookConfig]):
                 and self._is_page(item.get("from"))
                 and str(item.get("message") or "").strip() == post.text.strip()
                 and item.get("created_time")
-                and graph_time(item["created_time"], TITLE, "post") >= since - timedelta(minutes=1)
+                and graph_time(item["created_time"], TITLE, "post") >= since
             ):
                 return Published(
                     external_id=str(item["id"]), url=self._post_url(str(item["id"])), replayed=True
@@ -423,31 +392,12 @@ class FacebookConnector(Connector[FacebookConfig]):
 
     # --- webhooks ----------------------------------------------------------------------------
 
-    def webhook_handshake(self, request: WebhookRequest) -> WebhookAnswer:
-        """Answer Meta's subscription check with `hub.challenge` when the verify token is
-        this account's."""
-        return answer_handshake(request, self.config.verify_token, NETWORK, TITLE)
-
-    def webhook_verify(self, request: WebhookRequest) -> None:
-        """Refuse a delivery not signed with the app secret (`X-Hub-Signature-256`)."""
-        verify_signature(request, self.config.app_secret, NETWORK, TITLE)
-
-    def webhook_events(self, request: WebhookRequest) -> list[PushedPost]:
-        """The posts, comments and private messages of a signed delivery for this Page (the
-        entries of other Pages of the same app are left to their own accounts)."""
-        entries = delivery_entries(request, self.config.app_secret, "page", NETWORK, TITLE)
-        found: list[PushedPost] = []
-        for entry in entries:
-            if str(entry.get("id")) != self.config.page_id:
-                continue
-            for field, value in changes_of(entry):
-                if field == "feed":
-                    pushed = self._feed_change(value)
-                    if pushed is not None:
-                        found.append(pushed)
-            for event in messages_of(entry):
-                found.append(self._message(event))
-        return found
+    def _change(
+        self, field: str, value: dict[str, Any], entry: Mapping[str, Any]
+    ) -> PushedPost | None:
+        """A post or a comment the Page's `feed` brings (other feed changes are reactions,
+        likes, shares, edits)."""
+        return self._feed_change(value) if field == "feed" else None
 
     def _feed_change(self, value: dict[str, Any]) -> PushedPost | None:
         item, verb = value.get("item"), value.get("verb")
@@ -469,7 +419,7 @@ class FacebookConnector(Connector[FacebookConfig]):
                 },
                 post_id,
             )
-            return _pushed(base, "comment", False, value)
+            return pushed(base, "comment", value)
         if item in POST_ITEMS:
             post_id = str(required(value, "post_id", TITLE, "post change"))
             if not value.get("message"):
@@ -483,47 +433,13 @@ class FacebookConnector(Connector[FacebookConfig]):
                     "permalink_url": value.get("permalink_url") or value.get("link"),
                 }
             )
-            return _pushed(base, "post", False, value)
+            return pushed(base, "post", value)
         return None
 
-    def _message(self, event: dict[str, Any]) -> PushedPost:
-        message = event["message"]
-        sender = event.get("sender") if isinstance(event.get("sender"), Mapping) else {}
-        sender_id = str(required(sender or {}, "id", TITLE, "message"))
-        mid = str(required(message, "mid", TITLE, "message"))
-        text = str(message.get("text") or "").strip()
-        if not text:
-            kinds = [
-                str(att.get("type"))
-                for att in message.get("attachments") or []
-                if isinstance(att, Mapping)
-            ]
-            text = f"({', '.join(kinds) or 'attachment'} without text)"
-        try:
-            return PushedPost(
-                id=mid,
-                network=NETWORK,
-                text=text,
-                created_at=graph_time(
-                    required(event, "timestamp", TITLE, f"message {mid}") / 1000,
-                    TITLE,
-                    f"message {mid}",
-                ),
-                author=AuthorIn(handle=sender_id),
-                conversation_id=f"messenger:{sender_id}",
-                event="message",
-                private=True,
-                delivery=event,
-            )
-        except (ValidationError, ValueError, TypeError) as error:
-            raise payload_error(TITLE, f"message {mid}", validation_problem(error)) from None
-
-    def close(self) -> None:
-        """Close the HTTP client."""
-        self.graph.close()
-
-
-def _pushed(post: PostIn, event: str, private: bool, delivery: dict[str, Any]) -> PushedPost:
-    return PushedPost(
-        **{**post.model_dump(), "event": event, "private": private, "delivery": delivery}
-    )
+    def _without_text(self, message: Mapping[str, Any]) -> str:
+        kinds = [
+            str(att.get("type"))
+            for att in message.get("attachments") or []
+            if isinstance(att, Mapping)
+        ]
+        return f"({', '.join(kinds) or 'attachment'} without text)"

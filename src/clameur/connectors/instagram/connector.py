@@ -31,19 +31,15 @@ the connector looks for the same text already written by the account.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-import httpx
 from pydantic import Field, ValidationError, field_validator
 
 from clameur.connectors.base import (
     AccountIdentity,
-    Capability,
     Checkpoint,
-    Connector,
     ConnectorConfig,
     FetchResult,
     ListenSource,
@@ -52,23 +48,17 @@ from clameur.connectors.base import (
     Published,
     PushedPost,
     RetryableError,
-    WebhookAnswer,
-    WebhookRequest,
-    as_utc,
     payload_error,
     required,
     validation_problem,
+    written_since,
 )
 from clameur.connectors.meta import (
-    GraphClient,
     MetaConfig,
-    answer_handshake,
-    changes_of,
-    delivery_entries,
+    MetaConnector,
     edge_page,
     graph_time,
-    messages_of,
-    verify_signature,
+    pushed,
 )
 from clameur.connectors.sweep import Sweep
 from clameur.kit.time import utcnow
@@ -136,20 +126,11 @@ class InstagramConfig(MetaConfig):
         return value
 
 
-class InstagramConnector(Connector[InstagramConfig]):
+class InstagramConnector(MetaConnector[InstagramConfig]):
     """An Instagram professional account through the Graph API."""
 
     network: ClassVar[str] = NETWORK
     title: ClassVar[str] = TITLE
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {
-            Capability.listen,
-            Capability.conversations,
-            Capability.reply,
-            Capability.publish,
-            Capability.webhooks,
-        }
-    )
     config_model: ClassVar[type[ConnectorConfig]] = InstagramConfig
     limitations: ClassVar[str] = (
         "Only your own professional account: comments on its posts, posts it is tagged in, and "
@@ -158,17 +139,13 @@ class InstagramConnector(Connector[InstagramConfig]):
         "listened to. Publishing needs an image at a public address; Instagram allows 50 "
         "published posts a day."
     )
+    webhook_object: ClassVar[str] = "instagram"
+    message_thread: ClassVar[str] = "direct"
 
-    def __init__(
-        self,
-        config: InstagramConfig,
-        timeout: float = 30.0,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(config)
-        self.sleep = sleep
-        self.graph = GraphClient(NETWORK, TITLE, config, timeout, sleep, transport=transport)
+    @property
+    def account_id(self) -> str:
+        """The Instagram account's id."""
+        return self.config.ig_user_id
 
     # --- normalising ----------------------------------------------------------------------
 
@@ -270,19 +247,13 @@ class InstagramConnector(Connector[InstagramConfig]):
         raise PermanentError(f"Instagram cannot listen to {source.key!r}.", NETWORK)
 
     def _listen_tags(self, sweep: Sweep, page_size: int) -> FetchResult:
-        params: dict[str, Any] = {"fields": MEDIA_FIELDS, "limit": page_size}
-        if sweep.cursor:
-            params["after"] = sweep.cursor
-        answer = self.graph.get(f"{self.config.ig_user_id}/tags", params)
-        data, after = edge_page(answer, TITLE, "tagged media")
-        items = []
-        for media in data:
-            if not isinstance(media, Mapping):
-                raise payload_error(TITLE, "tagged media", "an item is not an object")
-            post = self.media_to_post(media)
-            items.append((post.id, post.created_at, post))
-        posts, more = sweep.advance(items, after)
-        return FetchResult(posts=posts, checkpoint=sweep.dump(), more=more)
+        return self._sweep_edge(
+            sweep,
+            f"{self.config.ig_user_id}/tags",
+            {"fields": MEDIA_FIELDS, "limit": page_size},
+            "tagged media",
+            self.media_to_post,
+        )
 
     def _listen_comments(self, sweep: Sweep, page_size: int) -> FetchResult:
         window_start = utcnow() - timedelta(days=self.config.comment_window_days)
@@ -395,7 +366,7 @@ class InstagramConnector(Connector[InstagramConfig]):
                 "Instagram cannot publish text alone: attach an image at a public address.",
                 NETWORK,
             )
-        since = as_utc(post.created_at) if post.created_at else utcnow() - timedelta(days=1)
+        since = written_since(post)
         recent = self.graph.get(
             f"{self.config.ig_user_id}/media",
             {"fields": "id,caption,timestamp,permalink", "limit": 10},
@@ -406,7 +377,7 @@ class InstagramConnector(Connector[InstagramConfig]):
                 isinstance(media, Mapping)
                 and str(media.get("caption") or "").strip() == post.text.strip()
                 and media.get("timestamp")
-                and graph_time(media["timestamp"], TITLE, "media") >= since - timedelta(minutes=1)
+                and graph_time(media["timestamp"], TITLE, "media") >= since
             ):
                 return Published(
                     external_id=str(media["id"]), url=media.get("permalink"), replayed=True
@@ -447,36 +418,17 @@ class InstagramConnector(Connector[InstagramConfig]):
 
     # --- webhooks ----------------------------------------------------------------------------
 
-    def webhook_handshake(self, request: WebhookRequest) -> WebhookAnswer:
-        """Answer Meta's subscription check with `hub.challenge` when the verify token is
-        this account's."""
-        return answer_handshake(request, self.config.verify_token, NETWORK, TITLE)
-
-    def webhook_verify(self, request: WebhookRequest) -> None:
-        """Refuse a delivery not signed with the app secret (`X-Hub-Signature-256`)."""
-        verify_signature(request, self.config.app_secret, NETWORK, TITLE)
-
-    def webhook_events(self, request: WebhookRequest) -> list[PushedPost]:
-        """The comments, mentions and private messages of a signed delivery for this account.
-        A mention carries only ids: its comment or media is read from the Graph API (a
-        `RetryableError` then leaves the stored delivery to be processed again)."""
-        entries = delivery_entries(request, self.config.app_secret, "instagram", NETWORK, TITLE)
-        found: list[PushedPost] = []
-        for entry in entries:
-            if str(entry.get("id")) != self.config.ig_user_id:
-                continue
-            for field, value in changes_of(entry):
-                if field in ("comments", "live_comments"):
-                    pushed = self._comment_change(value, entry.get("time"))
-                elif field == "mentions":
-                    pushed = self._mention(value)
-                else:
-                    pushed = None
-                if pushed is not None:
-                    found.append(pushed)
-            for event in messages_of(entry):
-                found.append(self._message(event))
-        return found
+    def _change(
+        self, field: str, value: dict[str, Any], entry: Mapping[str, Any]
+    ) -> PushedPost | None:
+        """A comment or a mention the account's webhook brings. A mention carries only ids:
+        its comment or media is read from the Graph API (a `RetryableError` then leaves the
+        stored delivery to be processed again)."""
+        if field in ("comments", "live_comments"):
+            return self._comment_change(value, entry.get("time"))
+        if field == "mentions":
+            return self._mention(value)
+        return None
 
     def _comment_change(self, value: dict[str, Any], sent_at: Any) -> PushedPost | None:
         if self._own(value.get("from")):
@@ -488,7 +440,7 @@ class InstagramConnector(Connector[InstagramConfig]):
         base = self.comment_to_post(
             value, media_id, created=moment / 1000 if moment > 1e11 else moment
         )
-        return PushedPost(**base.model_dump(), event="comment", delivery=value)
+        return pushed(base, "comment", value)
 
     def _mention(self, value: dict[str, Any]) -> PushedPost | None:
         media_id = str(required(value, "media_id", TITLE, "mention"))
@@ -506,36 +458,7 @@ class InstagramConnector(Connector[InstagramConfig]):
             fields = f"mentioned_media.media_id({media_id}){{{MEDIA_FIELDS}}}"
             found = self.graph.get(self.config.ig_user_id, {"fields": fields})
             base = self.media_to_post(required(found, "mentioned_media", TITLE, "mention"))
-        return PushedPost(**base.model_dump(), event="mention", delivery=value)
-
-    def _message(self, event: dict[str, Any]) -> PushedPost:
-        message = event["message"]
-        sender = event.get("sender") if isinstance(event.get("sender"), Mapping) else {}
-        sender_id = str(required(sender or {}, "id", TITLE, "message"))
-        mid = str(required(message, "mid", TITLE, "message"))
-        text = str(message.get("text") or "").strip() or "(attachment without text)"
-        try:
-            return PushedPost(
-                id=mid,
-                network=NETWORK,
-                text=text,
-                created_at=graph_time(
-                    required(event, "timestamp", TITLE, f"message {mid}") / 1000,
-                    TITLE,
-                    f"message {mid}",
-                ),
-                author=AuthorIn(handle=sender_id),
-                conversation_id=f"direct:{sender_id}",
-                event="message",
-                private=True,
-                delivery=event,
-            )
-        except (ValidationError, ValueError, TypeError) as error:
-            raise payload_error(TITLE, f"message {mid}", validation_problem(error)) from None
-
-    def close(self) -> None:
-        """Close the HTTP client."""
-        self.graph.close()
+        return pushed(base, "mention", value)
 
 
 def _with_replies(comment: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -52,8 +52,8 @@ from clameur.connectors.base import (
     PermanentError,
     Published,
     RateLimited,
-    as_utc,
     payload_error,
+    written_since,
 )
 from clameur.connectors.http import HttpClient
 from clameur.connectors.linkedin.oauth import SCOPES, refresh_tokens
@@ -471,14 +471,14 @@ class LinkedInConnector(Connector[LinkedInConfig]):
     def publish(self, post: OutgoingPost) -> Published:
         """Publish a public post as the organisation; a post with the same text published
         since is returned instead of publishing twice."""
-        since = as_utc(post.created_at) if post.created_at else utcnow() - timedelta(days=1)
+        since = written_since(post)
         elements, _ = self._posts_page(0, 10)
         for element in elements:
             created = element.get("createdAt")
             if (
                 str(element.get("commentary") or "").strip() == post.text.strip()
                 and isinstance(created, int)
-                and _moment(created, "post") >= since - timedelta(minutes=1)
+                and _moment(created, "post") >= since
             ):
                 known = str(element.get("id"))
                 return Published(
