@@ -524,6 +524,12 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def same_words(published: str, wanted: str) -> bool:
+    """Whether a text the network shows is `wanted`, whatever the spacing and line breaks (they
+    are reflowed by networks that show plain text)."""
+    return published.split() == wanted.split()
+
+
 def written_since(post: OutgoingPost) -> datetime:
     """The earliest time the account's own copy of `post` can carry if it was already
     published: when the outbox created it, less a minute for clocks (a day back when unknown).

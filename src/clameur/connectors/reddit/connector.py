@@ -70,6 +70,7 @@ from clameur.connectors.base import (
     as_utc,
     payload_error,
     required,
+    same_words,
     validation_problem,
 )
 from clameur.connectors.http import (
@@ -202,10 +203,6 @@ def _children(listing: Any, what: str) -> tuple[list[dict[str, Any]], str | None
     return [as_object(child, NETWORK, f"{what} item") for child in children], (
         str(after) if after else None
     )
-
-
-def _same_text(a: str, b: str) -> bool:
-    return " ".join(a.split()) == " ".join(b.split())
 
 
 class RedditConnector(Connector[RedditConfig]):
@@ -520,7 +517,7 @@ class RedditConnector(Connector[RedditConfig]):
         children, _ = _children(answer, "the account's comments")
         for child in children:
             data = child.get("data") or {}
-            if data.get("parent_id") == post.in_reply_to and _same_text(
+            if data.get("parent_id") == post.in_reply_to and same_words(
                 str(data.get("body") or ""), post.text
             ):
                 return child

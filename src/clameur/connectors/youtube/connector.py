@@ -72,6 +72,7 @@ from clameur.connectors.base import (
     payload_error,
     payload_time,
     required,
+    same_words,
     validation_problem,
 )
 from clameur.connectors.http import (
@@ -193,10 +194,6 @@ def comment_url(video_id: str | None, comment_id: str) -> str | None:
 def thread_id_of(comment_id: str) -> str:
     """The thread (top-level comment) a comment belongs to: replies' ids are `thread.reply`."""
     return comment_id.split(".", 1)[0]
-
-
-def _same_text(a: str, b: str) -> bool:
-    return " ".join(a.split()) == " ".join(b.split())
 
 
 class YoutubeConnector(Connector[YoutubeConfig]):
@@ -565,7 +562,7 @@ class YoutubeConnector(Connector[YoutubeConfig]):
             author = snippet.get("authorChannelId")
             author_id = author.get("value") if isinstance(author, Mapping) else None
             said = str(snippet.get("textOriginal") or snippet.get("textDisplay") or "")
-            if author_id == self.config.channel_id and _same_text(said, text):
+            if author_id == self.config.channel_id and same_words(said, text):
                 return reply
         return None
 
