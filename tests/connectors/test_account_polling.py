@@ -170,3 +170,16 @@ def test_an_unusable_encryption_key_is_refused_with_what_to_do(secret: str) -> N
 
     with pytest.raises(SecretKeyMissing, match="CLAMEUR_CONNECTORS__SECRET_KEY"):
         SecretBox(secret)
+
+
+def test_an_outage_without_a_time_backs_off_longer_and_longer(
+    factory: sessionmaker[Session], server: ReplayServer
+) -> None:
+    server.add("GET", TAG, *[Answer(status=503, body={"error": "down"}) for _ in range(10)])
+    _workspace, account_id = _account(factory, server)
+    poll_account(factory, BOX, account_id, create)
+    with factory() as session:
+        account = session.get(NetworkAccount, account_id)
+        assert account is not None and account.retry_at is not None
+        wait = account.retry_at - utcnow()
+        assert wait.total_seconds() >= 55 and account.status == "active"

@@ -54,6 +54,8 @@ from clameur.store.engine import unit_of_work
 log = logging.getLogger(__name__)
 
 POLL_EVERY = timedelta(minutes=2)
+MIN_BACKOFF = timedelta(minutes=1)
+MAX_BACKOFF = timedelta(hours=1)
 MAX_PAGES = 10
 ConnectorFactory = Callable[[str, ConnectorConfig], Connector[Any]]
 
@@ -144,7 +146,13 @@ def _record_error(account: NetworkAccount, error: Exception, now: datetime) -> N
     if isinstance(error, AuthError):
         account.status = "needs_attention"
     elif isinstance(error, RetryableError):
-        account.retry_at = error.retry_at or now + timedelta(seconds=error.delay)
+        if error.requested_delay is not None:
+            account.retry_at = now + timedelta(seconds=error.requested_delay)
+        else:
+            # No time from the network: back off as long as the account has been failing
+            # (between a minute and an hour), which doubles the wait at each failure.
+            since = account.last_success_at or account.created_at or now
+            account.retry_at = now + min(max(now - since, MIN_BACKOFF), MAX_BACKOFF)
 
 
 def check_account(

@@ -516,7 +516,9 @@ def _record_failure(
         if isinstance(error, RetryableSendError):
             requested = error.requested_delay
         elif isinstance(error, RetryableError):
-            requested = error.delay
+            # A connector's error says whether the network gave a time (`requested_delay`);
+            # without one, the outbox backs off on its own instead of a flat default.
+            requested = getattr(error, "requested_delay", error.delay)
         if retryable and reply.attempts < MAX_ATTEMPTS:
             delay = (
                 timedelta(seconds=requested)
