@@ -217,3 +217,22 @@ def test_the_window_is_a_span_of_time_even_when_quiet_buckets_are_missing() -> N
         Bucket(START + timedelta(hours=2, minutes=10), volume=9, negative=0),
     ]
     assert [t.start for t in triggers(spec, buckets)] == [buckets[2].start]
+
+
+def test_scoring_the_series_again_does_not_raise_the_same_alerts_twice(session: Session) -> None:
+    from clameur.radar.series import rebuild
+
+    workspace = make_workspace(session)
+    series = ensure_series(session, workspace.id)["workspace"]
+    _fill(session, series.id, BASE_TIME, spike_at=BASE_TIME - timedelta(hours=2))
+    session.add(AlertRule(workspace_id=workspace.id, name="Spike", kind="smart", min_volume=10))
+    session.flush()
+    readings = score_workspace(session, workspace.id, BASE_TIME)
+    evaluate_rules(session, workspace.id, readings[0].start, BASE_TIME)
+    assert session.scalar(select(func.count()).select_from(Alert)) == 1
+    # A reanalysis rebuilds the series: the buckets are counted and scored again.
+    rebuild(session, workspace.id)
+    _fill(session, series.id, BASE_TIME, spike_at=BASE_TIME - timedelta(hours=2))
+    readings = score_workspace(session, workspace.id, BASE_TIME)
+    evaluate_rules(session, workspace.id, readings[0].start, BASE_TIME)
+    assert session.scalar(select(func.count()).select_from(Alert)) == 1

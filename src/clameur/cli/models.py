@@ -14,6 +14,7 @@ from clameur.cli.common import console, friendly_errors, open_store, settings
 from clameur.listening.corrections import training_corrections
 from clameur.nlp import hostility, intent, sentiment
 from clameur.pipeline.reanalyze import ReanalyzeProgress, reanalyze
+from clameur.radar.series import rebuild as rebuild_series
 from clameur.store.engine import unit_of_work
 from clameur.workspaces.service import resolve_workspace
 
@@ -112,3 +113,9 @@ def reanalyze_command(
         console.print(
             f"{done.updated} of {done.scanned} posts re-analysed; the others were current."
         )
+        if done.updated:
+            # Negative volumes changed: the radar counts the workspace's posts again (its
+            # runner pass does it in the background, from the first post).
+            with unit_of_work(factory) as session:
+                rebuild_series(session, workspace_id)
+            console.print("The radar's series will be counted again from the new analysis.")

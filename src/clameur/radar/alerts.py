@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from clameur.inbox.notifications import notify
@@ -326,7 +326,16 @@ def _apply(
     cooldown = timedelta(minutes=rule.cooldown_minutes)
     alert = _open_alert(session, rule)
     touched: list[Alert] = []
+    # Buckets scored again (the series were rebuilt after a reanalysis) must not open the
+    # alerts the rule already raised for them.
+    told_until = session.scalar(
+        select(func.max(Alert.last_seen_at)).where(Alert.rule_id == rule.id)
+    )
     for trigger in found:
+        if told_until is not None and trigger.start <= told_until and (
+            alert is None or trigger.start <= alert.last_seen_at
+        ):
+            continue
         if alert is not None and trigger.start - alert.last_seen_at <= cooldown:
             if trigger.start <= alert.last_seen_at:
                 continue  # already counted (a pass that re-reads the same bucket)

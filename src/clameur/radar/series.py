@@ -345,11 +345,11 @@ def rebuild(session: Session, workspace_id: int) -> None:
     series_ids = select(RadarSeries.id).where(RadarSeries.workspace_id == workspace_id)
     for table in (RadarBucket, RadarPoint, RadarTerm):
         session.execute(delete(table).where(table.series_id.in_(series_ids)))
-    session.execute(
-        RadarSeries.__table__.update()  # type: ignore[attr-defined]
-        .where(RadarSeries.workspace_id == workspace_id)
-        .values(volume_state=None, negative_state=None, scored_until=None)
-    )
+    for series in session.scalars(
+        select(RadarSeries).where(RadarSeries.workspace_id == workspace_id)
+    ):
+        series.volume_state = series.negative_state = None
+        series.scored_until = None
     session.execute(delete(RadarProgress).where(RadarProgress.workspace_id == workspace_id))
     session.flush()
 
