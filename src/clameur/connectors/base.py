@@ -390,13 +390,12 @@ class WebhookAnswer:
 
 class PushedPost(PostIn):
     """A post a network pushed through a webhook: the import schema (`PostIn`) and what the
-    delivery said besides. `model_dump(mode="json")` is a valid import record; the extra keys
-    are kept with the post's raw payload."""
+    delivery said besides (a direct message is `private`, as in the import schema).
+    `model_dump(mode="json")` is a valid import record; the extra keys are kept with the post's
+    raw payload."""
 
     # What happened: "post", "comment", "mention" or "message".
     event: str = "post"
-    # A direct message: only the account sees it, it is answered in private.
-    private: bool = False
     # The change as the network sent it.
     delivery: dict[str, Any] = Field(default_factory=dict)
 
