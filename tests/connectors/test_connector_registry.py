@@ -110,7 +110,7 @@ def test_the_outbox_sends_through_the_workspace_accounts_connector() -> None:
     sender = OutboxSender(connector_for)
     created = datetime(2024, 10, 15, tzinfo=UTC)
     reply: Any = SimpleNamespace(body="On it!", idempotency_key="k1", created_at=created)
-    conversation: Any = SimpleNamespace(workspace_id=7)
+    conversation: Any = SimpleNamespace(workspace_id=7, kind="public")
     post: Any = SimpleNamespace(external_id="post-9")
 
     assert isinstance(sender, ReplySender)

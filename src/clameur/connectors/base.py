@@ -50,6 +50,8 @@ class Capability(StrEnum):
     reply = "reply"
     publish = "publish"
     webhooks = "webhooks"
+    # Answers a direct message in private.
+    messages = "messages"
 
 
 # --- Errors -------------------------------------------------------------------------------
@@ -311,6 +313,8 @@ class OutgoingPost:
     created_at: datetime | None = None
     # Public addresses of images to attach (Instagram cannot publish text alone).
     media_urls: tuple[str, ...] = ()
+    # The person to answer in private (a direct message), by the network's id for them.
+    private_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -489,12 +493,18 @@ class OutboxSender:
         if in_reply_to_post is None:
             raise PermanentError("There is no message to answer in this conversation.")
         connector = self.connector_for_workspace(conversation.workspace_id)
+        private_to = None
+        if conversation.kind == "dm":
+            if in_reply_to_post.author is None:
+                raise PermanentError("This private message has no sender to answer.")
+            private_to = in_reply_to_post.author.handle
         published = connector.reply(
             OutgoingPost(
                 text=reply.body,
                 idempotency_key=reply.idempotency_key,
                 in_reply_to=in_reply_to_post.external_id,
                 created_at=reply.created_at,
+                private_to=private_to,
             )
         )
         return published.external_id

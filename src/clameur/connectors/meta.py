@@ -49,7 +49,9 @@ from clameur.connectors.base import (
     ConnectorConfig,
     ConnectorError,
     FetchResult,
+    OutgoingPost,
     PermanentError,
+    Published,
     PushedPost,
     RateLimited,
     RetryableError,
@@ -549,6 +551,7 @@ class MetaConnector(Connector[MetaConfigT]):
             Capability.reply,
             Capability.publish,
             Capability.webhooks,
+            Capability.messages,
         }
     )
     # The webhook object the account subscribes to ("page", "instagram").
@@ -573,6 +576,25 @@ class MetaConnector(Connector[MetaConfigT]):
     @abstractmethod
     def account_id(self) -> str:
         """The Graph API id of the Page or the account (webhook entries carry it)."""
+
+    def reply_privately(self, post: OutgoingPost) -> Published:
+        """Answer a direct message through Meta's Send API (`POST /{id}/messages`, messaging
+        type RESPONSE: within 24 hours of the person's last message). The Send API has no
+        idempotency key and a conversation cannot be searched for what was sent, so a sending
+        cut off after Meta accepted it (a crash at that very moment) can send it again."""
+        if not post.private_to:
+            raise PermanentError("A private answer needs the person it answers.", self.network)
+        written = self.graph.post(
+            f"{self.account_id}/messages",
+            {
+                "recipient": json.dumps({"id": post.private_to}),
+                "messaging_type": "RESPONSE",
+                "message": json.dumps({"text": post.text}),
+            },
+        )
+        return Published(
+            external_id=str(required(written, "message_id", self.title, "sent message"))
+        )
 
     def _sweep_edge(
         self,

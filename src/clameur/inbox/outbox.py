@@ -28,6 +28,7 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from clameur.connectors.base import Capability
 from clameur.inbox.compose import (
     LENGTH_LIMITS,
     brand_account,
@@ -223,6 +224,16 @@ def _check_collisions(
         )
 
 
+def answers_in_private(network: str) -> bool:
+    """Whether the network's connector answers direct messages in private."""
+    from clameur.connectors import registry
+
+    try:
+        return Capability.messages in registry.get(network).capabilities
+    except ClameurError:
+        return False
+
+
 def queue_reply(
     session: Session,
     conversation: Conversation,
@@ -238,12 +249,11 @@ def queue_reply(
     if user.role == Role.viewer:
         raise Forbidden("Viewers cannot reply.")
     text = check_body(conversation.network, body)
-    if conversation.kind == "dm":
-        # The connectors answer in public threads only; a private answer needs each network's
-        # messaging API (Messenger's Send API, Instagram messaging), not wired yet.
+    if conversation.kind == "dm" and not answers_in_private(conversation.network):
         raise ClameurError(
-            "Clameur cannot send private messages yet: answer this one in the network's own "
-            "inbox. Notes, tags, assignment and statuses work here as for any conversation."
+            f"Clameur cannot answer private messages on {conversation.network} yet: answer "
+            "this one in the network's own inbox. Notes, tags, assignment and statuses work "
+            "here as for any conversation."
         )
     if brand_account(session, conversation.workspace_id, conversation.network) is None:
         raise ClameurError(f"The workspace has no {conversation.network} account to reply from.")

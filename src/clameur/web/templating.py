@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from clameur.inbox.outbox import answers_in_private
 from clameur.pipeline.schemas import INTENTS, SENTIMENTS
 from clameur.web.cards import corrections_of, influence_of, toggled
 from clameur.web.csrf import HEADER, csrf_token
@@ -105,6 +106,7 @@ class Renderer:
             toggled=toggled,
             icon=icon,
             icon_sprite=icon_sprite,
+            answers_in_private=answers_in_private,
         )
         return environment
 

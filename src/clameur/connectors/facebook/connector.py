@@ -332,7 +332,10 @@ class FacebookConnector(MetaConnector[FacebookConfig]):
 
     def reply(self, post: OutgoingPost) -> Published:
         """Comment under a Page post, or answer a comment in its thread; a reply the Page
-        already wrote with the same text there is returned instead of writing it twice."""
+        already wrote with the same text there is returned instead of writing it twice; a
+        direct message is answered in Messenger."""
+        if post.private_to:
+            return self.reply_privately(post)
         if not post.in_reply_to:
             raise PermanentError("A reply needs the post or comment it answers.", NETWORK)
         target = post.in_reply_to

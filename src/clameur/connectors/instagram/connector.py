@@ -329,7 +329,10 @@ class InstagramConnector(MetaConnector[InstagramConfig]):
 
     def reply(self, post: OutgoingPost) -> Published:
         """Answer a comment (under its top-level comment: Instagram threads are one level
-        deep), or comment on a media; once per text and place."""
+        deep), or comment on a media; once per text and place; a direct message is answered
+        in private."""
+        if post.private_to:
+            return self.reply_privately(post)
         if not post.in_reply_to:
             raise PermanentError("A reply needs the comment or media it answers.", NETWORK)
         try:
