@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from clameur.inbox.service import route_new_posts
 from clameur.kit.text import normalise as normalise_text
@@ -23,7 +23,7 @@ from clameur.nlp import duplicates
 from clameur.nlp.analysis import STAGES, Analysis, Analyzer, PostText
 from clameur.pipeline.schemas import PostIn
 from clameur.query import PostDoc, QueryIndex
-from clameur.store.bulk import insert_rows
+from clameur.store.bulk import execute_in, insert_rows
 
 
 @dataclass(slots=True)
@@ -320,28 +320,15 @@ def post_ids(session: Session, keys: set[str]) -> dict[str, int]:
     return ids
 
 
-_PARENT = aliased(Post)
-_PARENT_ID = (
-    select(_PARENT.id)
-    .where(_PARENT.network == Post.network, _PARENT.external_id == Post.in_reply_to)
-    .scalar_subquery()
-)
 # New replies find their parent; stored replies waiting for a post that just arrived find it.
-_LINK_NEW_REPLIES = (
-    update(Post)
-    .where(Post.id.in_(bindparam("ids", expanding=True)))
-    .values(parent_id=_PARENT_ID)
-    .execution_options(synchronize_session=False)
+_PARENT_ID = (
+    "(SELECT parent.id FROM posts AS parent "
+    "WHERE parent.network = posts.network AND parent.external_id = posts.in_reply_to)"
 )
+_LINK_NEW_REPLIES = "UPDATE posts SET parent_id = " + _PARENT_ID + " WHERE posts.id IN ({values})"
 _LINK_WAITING_REPLIES = (
-    update(Post)
-    .where(
-        Post.network == bindparam("of_network"),
-        Post.in_reply_to.in_(bindparam("parent_ids", expanding=True)),
-        Post.parent_id.is_(None),
-    )
-    .values(parent_id=_PARENT_ID)
-    .execution_options(synchronize_session=False)
+    "UPDATE posts SET parent_id = " + _PARENT_ID + " WHERE posts.network = {param} "
+    "AND posts.in_reply_to IN ({values}) AND posts.parent_id IS NULL"
 )
 
 
@@ -350,13 +337,12 @@ def _link_replies(
 ) -> None:
     """Point new replies at their parents, and waiting replies at their newly arrived parent."""
     replies = [post_id for key, post_id in inserted.items() if unique[key].post.in_reply_to]
-    if replies:
-        session.execute(_LINK_NEW_REPLIES, {"ids": replies})
+    execute_in(session, _LINK_NEW_REPLIES, replies)
     by_network: dict[str, list[str]] = {}
     for network, external_id in inserted:
         by_network.setdefault(network, []).append(external_id)
     for network, external_ids in by_network.items():
-        session.execute(_LINK_WAITING_REPLIES, {"of_network": network, "parent_ids": external_ids})
+        execute_in(session, _LINK_WAITING_REPLIES, external_ids, before=(network,))
 
 
 def run_batch(

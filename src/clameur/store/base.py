@@ -36,6 +36,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
+    @staticmethod
+    def sqlite_text(value: datetime) -> str:
+        """The text SQLite stores for a time, in one step: what `process_bind_param` and then
+        SQLAlchemy's SQLite DATETIME processor make of it (naive UTC, microseconds), at a
+        fraction of their cost (for the ingest hot path, which writes two times a post)."""
+        if not isinstance(value, datetime):
+            raise TypeError("UTCDateTime only accepts Python datetime objects as input.")
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat(" ", "microseconds")
+
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None

@@ -17,6 +17,8 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from clameur.store.base import UTCDateTime
+
 # Stay under SQLite's default limit of 32,766 variables (PostgreSQL allows 65,535).
 MAX_PARAMETERS = {"sqlite": 32_000, "postgresql": 60_000}
 
@@ -24,7 +26,14 @@ MAX_PARAMETERS = {"sqlite": 32_000, "postgresql": 60_000}
 def _processors(
     table: Table, columns: Sequence[str], dialect: Dialect
 ) -> list[Callable[[Any], Any] | None]:
-    return [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+    processors: list[Callable[[Any], Any] | None] = []
+    for name in columns:
+        column_type = table.c[name].type
+        if dialect.name == "sqlite" and isinstance(column_type, UTCDateTime):
+            processors.append(UTCDateTime.sqlite_text)
+        else:
+            processors.append(column_type.dialect_impl(dialect).bind_processor(dialect))
+    return processors
 
 
 def _convert(
@@ -75,11 +84,29 @@ def insert_rows(
     if returning:
         tail += " RETURNING " + ", ".join(quote(c) for c in returning)
     group = "(" + ", ".join([placeholder] * len(columns)) + ")"
+    memos: list[dict[Any, Any]] = [{} for _ in columns]
+    if dialect.name == "sqlite" and not returning:
+        # One prepared statement run for each row: SQLite compiles a VALUES list of thousands
+        # of rows (the ~8,000 matches of a batch) slower than pysqlite binds the rows one by
+        # one (measured: ~4 against ~3 µs a match row).
+        converted = [
+            _convert(column, process, memo)
+            for column, process, memo in zip(
+                zip(*rows, strict=True), processors, memos, strict=True
+            )
+        ]
+        # Straight to the driver's cursor, in the session's transaction: SQLAlchemy's
+        # executemany would copy every row's parameters once more.
+        cursor = connection.connection.cursor()
+        try:
+            cursor.executemany(head + group + tail, zip(*converted, strict=True))
+        finally:
+            cursor.close()
+        return []
     per_statement = max(1, MAX_PARAMETERS.get(dialect.name, 30_000) // len(columns))
     # Values are converted column by column (a column without a bind processor is taken as
     # it is), then laid out row after row. Times repeat (a post's time on each of its
     # matches): each one is converted once.
-    memos: list[dict[Any, Any]] = [{} for _ in columns]
     out: list[tuple[Any, ...]] = []
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
@@ -95,3 +122,23 @@ def insert_rows(
         if returning:
             out.extend(tuple(row) for row in result)
     return out
+
+
+def execute_in(
+    session: Session, statement: str, values: Sequence[Any], before: Sequence[Any] = ()
+) -> None:
+    """Run a statement whose `{values}` is a list of values, in chunks that stay under the
+    driver's limit of parameters; `{param}` marks each of the `before` parameters.
+
+    Plain driver SQL for statements run on every batch: SQLAlchemy's expanding IN re-renders
+    its statement for each list, which cost more than the UPDATE it runs."""
+    if not values:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
+    size = max(1, MAX_PARAMETERS.get(dialect.name, 30_000) - len(before))
+    for start in range(0, len(values), size):
+        chunk = values[start : start + size]
+        sql = statement.format(param=placeholder, values=", ".join([placeholder] * len(chunk)))
+        connection.exec_driver_sql(sql, (*before, *chunk))

