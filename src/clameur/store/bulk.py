@@ -99,7 +99,7 @@ def insert_rows(
         # executemany would copy every row's parameters once more.
         cursor = connection.connection.cursor()
         try:
-            cursor.executemany(head + group + tail, zip(*converted, strict=True))
+            cursor.executemany(head + group + tail, list(zip(*converted, strict=True)))
         finally:
             cursor.close()
         return []
