@@ -104,7 +104,7 @@ def _charts(
         number=lambda v: fmt.compact(int(v)),
     )
     share = line_chart(
-        points,
+        _hourly_share(points) if period == "24h" else points,
         value=lambda p: p.negative_share,
         label=label,
         title=share_title,
@@ -113,6 +113,21 @@ def _charts(
         height=140,
     )
     return {"volume_chart": volume, "share_chart": share}
+
+
+def _hourly_share(points: list[service.ChartPoint]) -> list[service.ChartPoint]:
+    """5-minute points whose counts are those of the hour ending with them: a share over two
+    or three posts swings between 0 and 100 %, an hour's share says something."""
+    out = []
+    volume = negative = 0.0
+    for index, point in enumerate(points):
+        volume += point.volume
+        negative += point.negative
+        if index >= 12:
+            volume -= points[index - 12].volume
+            negative -= points[index - 12].negative
+        out.append(service.ChartPoint(point.start, volume, negative))
+    return out
 
 
 def _voice_chart(request: Request, chart: service.VoiceChart) -> dict[str, Any]:
