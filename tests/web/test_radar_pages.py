@@ -157,3 +157,14 @@ def test_the_api_tells_publishing_whether_crisis_mode_is_on(
     state = client.get("/api/v1/crisis").json()
     assert state["active"] is True and state["reason"] == "Rappel produit"
     assert client.get("/api/v1/alerts").json() == []
+
+
+def test_a_post_mortem_exports_only_as_markdown_or_json(
+    client: Any, build: Any, workspace: int
+) -> None:
+    client = _manager(client, build)
+    client.submit("/radar/crisis/start", {"reason": "x"})
+    client.submit("/radar/crisis/end")
+    crisis = build.all(CrisisMode)[0]
+    assert client.get(f"/radar/crisis/{crisis.id}/report.pdf").status_code == 404
+    assert client.get(f"/radar/crisis/{crisis.id}/report.md").status_code == 200

@@ -50,6 +50,7 @@ from clameur.models import NetworkAccount, WebhookDelivery
 from clameur.pipeline.runner import enqueue_posts
 from clameur.settings import Settings
 from clameur.store.engine import unit_of_work
+from clameur.store.rows import workspace_row
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +92,7 @@ def list_accounts(session: Session, workspace_id: int) -> list[NetworkAccount]:
 
 def get_account(session: Session, workspace_id: int, account_id: int) -> NetworkAccount:
     """One account of the workspace."""
-    account = session.get(NetworkAccount, account_id)
-    if account is None or account.workspace_id != workspace_id:
-        raise NotFound(f"no network account {account_id} in this workspace")
-    return account
+    return workspace_row(session, NetworkAccount, workspace_id, account_id, "network account")
 
 
 def account_config(box: SecretBox, account: NetworkAccount) -> ConnectorConfig:

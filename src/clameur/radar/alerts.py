@@ -332,8 +332,10 @@ def _apply(
         select(func.max(Alert.last_seen_at)).where(Alert.rule_id == rule.id)
     )
     for trigger in found:
-        if told_until is not None and trigger.start <= told_until and (
-            alert is None or trigger.start <= alert.last_seen_at
+        if (
+            told_until is not None
+            and trigger.start <= told_until
+            and (alert is None or trigger.start <= alert.last_seen_at)
         ):
             continue
         if alert is not None and trigger.start - alert.last_seen_at <= cooldown:

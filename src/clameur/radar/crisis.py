@@ -20,6 +20,7 @@ from clameur.kit.errors import Conflict, NotFound
 from clameur.kit.time import utcnow
 from clameur.models import Alert, CrisisMode, Match, Post, RadarBucket, SavedQuery
 from clameur.radar.series import GRAIN_SPANS, bucket_start, ensure_series
+from clameur.store.rows import workspace_row
 
 # How much a covered conversation's priority rises while the crisis is on.
 PRIORITY_BOOST = 30
@@ -103,10 +104,7 @@ def end_crisis(
 
 def get_crisis(session: Session, workspace_id: int, crisis_id: int) -> CrisisMode:
     """One crisis of the workspace, on or over."""
-    crisis = session.get(CrisisMode, crisis_id)
-    if crisis is None or crisis.workspace_id != workspace_id:
-        raise NotFound(f"no crisis {crisis_id} in this workspace")
-    return crisis
+    return workspace_row(session, CrisisMode, workspace_id, crisis_id, "crisis")
 
 
 def list_crises(session: Session, workspace_id: int, limit: int = 20) -> list[CrisisMode]:

@@ -39,6 +39,7 @@ from clameur.radar.series import (
     update_series,
 )
 from clameur.store.engine import unit_of_work
+from clameur.store.rows import workspace_row
 
 PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 PERIOD_GRAIN = {"24h": "m5", "7d": "h1", "30d": "d1"}
@@ -140,10 +141,7 @@ def get_series(session: Session, workspace_id: int, series_id: int | None) -> Ra
     """A series of the workspace (the whole workspace's when `series_id` is None)."""
     if series_id is None:
         return ensure_series(session, workspace_id)["workspace"]
-    series = session.get(RadarSeries, series_id)
-    if series is None or series.workspace_id != workspace_id:
-        raise NotFound(f"no radar series {series_id} in this workspace")
-    return series
+    return workspace_row(session, RadarSeries, workspace_id, series_id, "radar series")
 
 
 @dataclass(frozen=True, slots=True)
@@ -511,10 +509,7 @@ def save_rule(
 
 def get_rule(session: Session, workspace_id: int, rule_id: int) -> AlertRule:
     """One alert rule of the workspace."""
-    rule = session.get(AlertRule, rule_id)
-    if rule is None or rule.workspace_id != workspace_id:
-        raise NotFound(f"no alert rule {rule_id} in this workspace")
-    return rule
+    return workspace_row(session, AlertRule, workspace_id, rule_id, "alert rule")
 
 
 def delete_rule(session: Session, workspace_id: int, rule_id: int) -> None:
@@ -537,10 +532,7 @@ def list_alerts(
 
 def get_alert(session: Session, workspace_id: int, alert_id: int) -> Alert:
     """One alert of the workspace."""
-    alert = session.get(Alert, alert_id)
-    if alert is None or alert.workspace_id != workspace_id:
-        raise NotFound(f"no alert {alert_id} in this workspace")
-    return alert
+    return workspace_row(session, Alert, workspace_id, alert_id, "alert")
 
 
 @dataclass(frozen=True, slots=True)

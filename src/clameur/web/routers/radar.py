@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from clameur.kit.errors import ClameurError, Forbidden
+from clameur.kit.errors import ClameurError, Forbidden, NotFound
 from clameur.kit.time import utcnow
 from clameur.listening.service import list_queries
 from clameur.models import AlertDelivery, Role, User
@@ -552,31 +552,24 @@ def _crisis_page(request: Request, db: Db, workspace_id: int, shown: Any) -> Res
     )
 
 
-@router.get("/radar/crisis/{crisis_id}/report.md")
-def crisis_report_markdown(
-    db: Db, user: CurrentUser, workspace: CurrentWorkspace, crisis_id: int
+@router.get("/radar/crisis/{crisis_id}/report.{extension}")
+def crisis_report(
+    db: Db, user: CurrentUser, workspace: CurrentWorkspace, crisis_id: int, extension: str
 ) -> Response:
-    """The post-mortem as Markdown, to paste or archive."""
+    """The post-mortem as Markdown (to paste or archive) or JSON."""
+    if extension not in ("md", "json"):
+        raise NotFound("the post-mortem exports as report.md or report.json")
     shown = crisis.get_crisis(db, workspace.id, crisis_id)
     if not shown.report:
         raise ClameurError("the crisis is still on: its post-mortem is written when it ends")
-    return PlainTextResponse(
-        crisis.report_markdown(shown, shown.report),
-        media_type="text/markdown; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="crisis-{shown.id}.md"'},
-    )
-
-
-@router.get("/radar/crisis/{crisis_id}/report.json")
-def crisis_report_json(
-    db: Db, user: CurrentUser, workspace: CurrentWorkspace, crisis_id: int
-) -> Response:
-    """The post-mortem as JSON."""
-    shown = crisis.get_crisis(db, workspace.id, crisis_id)
-    if not shown.report:
-        raise ClameurError("the crisis is still on: its post-mortem is written when it ends")
+    if extension == "md":
+        body = crisis.report_markdown(shown, shown.report).encode()
+        media_type = "text/markdown; charset=utf-8"
+    else:
+        body = orjson.dumps(shown.report, option=orjson.OPT_INDENT_2)
+        media_type = "application/json"
     return Response(
-        orjson.dumps(shown.report, option=orjson.OPT_INDENT_2),
-        media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="crisis-{shown.id}.json"'},
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="crisis-{shown.id}.{extension}"'},
     )
