@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -307,3 +308,14 @@ def test_an_unknown_analysis_mode_is_refused(
     with pytest.raises(ValueError, match="unknown analysis mode 'some'"):
         import_file(factory, ws, source, "jsonl", tmp_path / "r.jsonl", analysis="some")
     assert _count(factory, Post) == 0
+
+
+def test_an_import_leaves_the_garbage_collector_as_it_found_it(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    ws = _workspace(factory)
+    source = _write_jsonl(tmp_path / "posts.jsonl", [make_record() for _ in range(5)])
+    thresholds, frozen = gc.get_threshold(), gc.get_freeze_count()
+    summary = import_file(factory, ws, source, "jsonl", tmp_path / "rejects.jsonl", batch_size=2)
+    assert summary.imported == 5
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (thresholds, frozen)
