@@ -51,6 +51,7 @@ from clameur.store.engine import unit_of_work
 
 TARGET_POSTS_PER_S = 5000.0
 MODES = ("language", "full")
+STORE_PARTS = ("insert authors", "insert posts", "insert matches", "reply links", "inbox routing")
 
 
 def write_posts(path: Path, count: int, seed: int) -> dict[str, Any]:
@@ -281,8 +282,33 @@ def import_by_stage(
         if statement.startswith(("RELEASE", "COMMIT")):
             _add(released, conn.info["bench_since"])
 
+    # Inside "store": each table's INSERT (SQL and the conversion of its values), the reply
+    # links and the inbox routing; "store, other" is the rest (rows built, match counts).
+    parts = {part: [0.0, 0.0] for part in STORE_PARTS}
+    insert_rows_original = stages.insert_rows
+
+    def timed_insert_rows(session: Any, table: Any, *args: Any, **kwargs: Any) -> Any:
+        since = _now()
+        try:
+            return insert_rows_original(session, table, *args, **kwargs)
+        finally:
+            _add(parts[f"insert {table.name}"], since)
+
+    def timed_part(part: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            since = _now()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                _add(parts[part], since)
+
+        return timed
+
     rejects = source.with_name(source.name + ".rejects.jsonl")
     with (
+        _patched(stages, "insert_rows", timed_insert_rows),
+        _patched(stages, "_link_replies", timed_part("reply links", stages._link_replies)),
+        _patched(stages, "route_new_posts", timed_part("inbox routing", stages.route_new_posts)),
         _patched(ingest, "read_records", timed_read),
         _patched(ingest, "validate_record", timers.wrap("validate", ingest.validate_record)),
         _patched(ingest, "unit_of_work", timed_unit),
@@ -318,6 +344,14 @@ def import_by_stage(
             row[f"{clock}_share"] = round(value / elapsed, 3) if elapsed else None
             if clock == "cpu":
                 row["posts_per_cpu_s_alone"] = round(posts / value) if value > 0 else None
+    store_parts: dict[str, Any] = {}
+    for position, clock in ((0, "wall"), (1, "cpu")):
+        rest = (timers.wall if clock == "wall" else timers.cpu)["store"]
+        rest -= sum(value[position] for part, value in parts.items() if part != "inbox routing")
+        for part, value in [*parts.items(), ("store, other", [rest, rest])]:
+            store_parts.setdefault(part, {})[f"{clock}_us_per_post"] = round(
+                value[position] / posts * 1e6, 1
+            )
     engine.dispose()
     remove_database(db)
     return {
@@ -328,6 +362,8 @@ def import_by_stage(
         "posts_per_s": round(summary.imported / took["s"], 1),
         "posts_per_cpu_s": round(summary.imported / took["cpu"], 1),
         "stages": rows,
+        # Parts of "store" (the inbox routing runs after it: it is in "other").
+        "store_parts": store_parts,
     }
 
 
@@ -421,7 +457,8 @@ def run(
             "batch_size": batch_size,
             "seed": seed,
             "history_end": HISTORY_END.isoformat(),
-            "database": "SQLite (WAL, synchronous=NORMAL), fresh, migrated",
+            "database": "SQLite (WAL, synchronous=NORMAL, wal_autocheckpoint=10000), fresh, "
+            "migrated",
             "breakdown_posts": min(posts, breakdown_posts),
             "profile_posts": min(posts, profile_posts),
         },
