@@ -43,6 +43,8 @@ from clameur.store.rows import workspace_row
 
 PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 PERIOD_GRAIN = {"24h": "m5", "7d": "h1", "30d": "d1"}
+# Fewer posts than this in the previous period: no "+12,000 %" comparison.
+MIN_COMPARED = 20
 
 
 @dataclass(slots=True)
@@ -232,8 +234,9 @@ class Summary:
 
     @property
     def volume_change(self) -> float | None:
-        """Change of volume against the previous period, in percent."""
-        if not self.previous_volume:
+        """Change of volume against the previous period, in percent (None when the previous
+        period has too few posts for a percentage to mean anything)."""
+        if self.previous_volume < MIN_COMPARED:
             return None
         return 100.0 * (self.volume - self.previous_volume) / self.previous_volume
 
