@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -236,3 +237,34 @@ def test_scoring_the_series_again_does_not_raise_the_same_alerts_twice(session: 
     readings = score_workspace(session, workspace.id, BASE_TIME)
     evaluate_rules(session, workspace.id, readings[0].start, BASE_TIME)
     assert session.scalar(select(func.count()).select_from(Alert)) == 1
+
+
+def test_two_runners_passing_at_once_raise_one_alert(factory: Any) -> None:
+    import threading
+
+    from clameur.radar.service import run_pass
+    from clameur.store.engine import unit_of_work
+
+    with unit_of_work(factory) as session:
+        workspace = make_workspace(session)
+        series = ensure_series(session, workspace.id)["workspace"]
+        _fill(session, series.id, BASE_TIME, spike_at=BASE_TIME - timedelta(hours=2))
+        session.add(AlertRule(workspace_id=workspace.id, name="Spike", kind="smart", min_volume=10))
+    failures: list[Exception] = []
+
+    def pass_once() -> None:
+        try:
+            run_pass(factory, now=BASE_TIME)
+        except Exception as error:  # noqa: BLE001 - SQLite may refuse the second writer
+            failures.append(error)
+
+    runners = [threading.Thread(target=pass_once) for _ in range(2)]
+    for runner in runners:
+        runner.start()
+    for runner in runners:
+        runner.join()
+    run_pass(factory, now=BASE_TIME)  # what a refused runner does on its next pass
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(Alert)) == 1
+        points = session.scalar(select(func.count()).select_from(RadarPoint))
+    assert points > 0

@@ -108,8 +108,9 @@ def ensure_series(session: Session, workspace_id: int) -> dict[str, RadarSeries]
     return existing
 
 
-def _lock_progress(session: Session, workspace_id: int) -> RadarProgress:
-    """The workspace's cursor, locked on PostgreSQL so that one updater runs at a time."""
+def lock_progress(session: Session, workspace_id: int) -> RadarProgress:
+    """The workspace's cursor, locked on PostgreSQL so that one runner at a time counts,
+    scores or runs the alert rules of the workspace (the others wait, then find it done)."""
     statement = (
         select(RadarProgress).where(RadarProgress.workspace_id == workspace_id).with_for_update()
     )
@@ -123,7 +124,7 @@ def _lock_progress(session: Session, workspace_id: int) -> RadarProgress:
 
 def update_series(session: Session, workspace_id: int, limit: int = 5000) -> UpdateResult:
     """Add the workspace's posts not counted yet (at most `limit`) to its series."""
-    progress = _lock_progress(session, workspace_id)
+    progress = lock_progress(session, workspace_id)
     rows = session.execute(
         select(
             Post.id,

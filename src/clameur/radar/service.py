@@ -35,6 +35,7 @@ from clameur.radar.series import (
     GRAIN_SPANS,
     bucket_start,
     ensure_series,
+    lock_progress,
     prune,
     update_series,
 )
@@ -82,6 +83,7 @@ def run_pass(
             if counted.posts < batch:
                 break
         with unit_of_work(factory) as session:
+            lock_progress(session, workspace_id)
             first_new = _scored_from(session, workspace_id)
             readings = score_workspace(session, workspace_id, now)
             result.readings = len(readings)
