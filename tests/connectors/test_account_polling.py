@@ -24,7 +24,16 @@ from clameur.connectors.secrets import SecretBox
 from clameur.inbox.outbox import deliver_due, queue_reply
 from clameur.kit.time import utcnow
 from clameur.listening.service import create_query
-from clameur.models import Conversation, InboundItem, NetworkAccount, Post, Reply, Role, User
+from clameur.models import (
+    Conversation,
+    InboundItem,
+    NetworkAccount,
+    Notification,
+    Post,
+    Reply,
+    Role,
+    User,
+)
 from clameur.pipeline.runner import Runner
 from clameur.store.engine import unit_of_work
 from clameur.workspaces.service import create_workspace
@@ -126,6 +135,9 @@ def test_a_rate_limited_account_waits_and_an_expired_token_needs_attention_while
     server.routes.clear()
     server.add("GET", TAG, Answer(status=401, body={"error": "The access token is invalid"}))
     _w2, expired = _account(factory, server, "expired")
+    with unit_of_work(factory) as session:
+        session.add(User(email="m@example.com", name="M", password_hash="x", role=Role.manager))
+    poll_due(factory, BOX, create)
     poll_due(factory, BOX, create)
     with factory() as session:
         account = session.get(NetworkAccount, expired)
@@ -133,6 +145,11 @@ def test_a_rate_limited_account_waits_and_an_expired_token_needs_attention_while
         assert account.status == "needs_attention"
         assert "revoked" in (account.last_error or "")
         assert expired not in due_accounts(session, utcnow())
+        # The managers are told once, under the bell, with a link to the account.
+        told = session.scalars(select(Notification)).all()
+        assert [(n.kind, n.link) for n in told] == [
+            ("accounts.needs_attention", f"/settings/accounts/{expired}")
+        ]
 
 
 def test_from_the_network_into_the_inbox_and_back_out_as_a_reply(

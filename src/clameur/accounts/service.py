@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from clameur.connectors import registry
 from clameur.connectors.base import (
@@ -44,9 +44,10 @@ from clameur.connectors.base import (
     WebhookRequest,
 )
 from clameur.connectors.secrets import SecretBox
+from clameur.inbox.notifications import notify
 from clameur.kit.errors import ClameurError, NotFound
 from clameur.kit.time import utcnow
-from clameur.models import NetworkAccount, WebhookDelivery
+from clameur.models import NetworkAccount, Role, User, WebhookDelivery
 from clameur.pipeline.runner import enqueue_posts
 from clameur.settings import Settings
 from clameur.store.engine import unit_of_work
@@ -142,6 +143,8 @@ def _record_error(account: NetworkAccount, error: Exception, now: datetime) -> N
     account.last_error = str(error)[:2000]
     account.last_error_at = now
     if isinstance(error, AuthError):
+        if account.status != "needs_attention":
+            _tell_managers(account)
         account.status = "needs_attention"
     elif isinstance(error, RetryableError):
         if error.requested_delay is not None:
@@ -151,6 +154,27 @@ def _record_error(account: NetworkAccount, error: Exception, now: datetime) -> N
             # (between a minute and an hour), which doubles the wait at each failure.
             since = account.last_success_at or account.created_at or now
             account.retry_at = now + min(max(now - since, MIN_BACKOFF), MAX_BACKOFF)
+
+
+def _tell_managers(account: NetworkAccount) -> None:
+    """Tell the managers, under the bell, that an account must be connected again (once each
+    time it stops working)."""
+    session = object_session(account)
+    if session is None:
+        return
+    managers = session.scalars(
+        select(User.id).where(User.active.is_(True), User.role.in_((Role.admin, Role.manager)))
+    ).all()
+    notify(
+        session,
+        account.workspace_id,
+        managers,
+        "accounts.needs_attention",
+        f"account:{account.id}:attention:{utcnow().isoformat(timespec='minutes')}",
+        f"{account.network} @{account.handle}",
+        (account.last_error or "")[:300],
+        f"/settings/accounts/{account.id}",
+    )
 
 
 def check_account(
