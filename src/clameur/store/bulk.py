@@ -64,10 +64,12 @@ def insert_rows(
     conflict: Sequence[str],
     update: Sequence[str] = (),
     returning: Sequence[str] = (),
+    add: Sequence[str] = (),
 ) -> list[tuple[Any, ...]]:
     """Insert rows (tuples in `columns` order); on a conflict on `conflict`, update the
-    `update` columns from the new row, or skip it. Returns the `returning` columns of the rows
-    inserted or updated (skipped rows return nothing)."""
+    `update` columns from the new row and add the new row's `add` columns to the stored ones
+    (counters), or skip it. Returns the `returning` columns of the rows inserted or updated
+    (skipped rows return nothing)."""
     if not rows:
         return []
     connection = session.connection()
@@ -77,8 +79,12 @@ def insert_rows(
     quote = dialect.identifier_preparer.quote
     head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES "
     tail = f" ON CONFLICT ({', '.join(quote(c) for c in conflict)}) "
-    if update:
-        tail += "DO UPDATE SET " + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in update)
+    if update or add:
+        table_name = quote(table.name)
+        tail += "DO UPDATE SET " + ", ".join(
+            [f"{quote(c)} = excluded.{quote(c)}" for c in update]
+            + [f"{quote(c)} = {table_name}.{quote(c)} + excluded.{quote(c)}" for c in add]
+        )
     else:
         tail += "DO NOTHING"
     if returning:
