@@ -239,100 +239,89 @@ def _matches(
     return found
 
 
+BUCKET_KEY = ("series_id", "grain", "start", "network", "lang")
+COUNTERS = ("volume", "negative", "reach")
+
+
 def _write_buckets(
     session: Session, cells: dict[tuple[int, str, datetime, str, str], _Cell]
 ) -> int:
-    """Add the cells to the stored buckets (counters summed, author sketches merged)."""
+    """Add the cells to the stored buckets: counters are added in the database; the hourly and
+    daily author sketches are read and merged here (5-minute buckets keep none)."""
     if not cells:
         return 0
     table = RadarBucket.__table__
-    by_grain_start: dict[tuple[str, datetime], set[int]] = defaultdict(set)
-    for series_id, grain, start, _network, _lang in cells:
-        by_grain_start[(grain, start)].add(series_id)
-    existing: dict[tuple[int, str, datetime, str, str], tuple[int, int, int, bytes | None]] = {}
-    wanted_series = {key[0] for key in cells}
-    for grain in GRAIN_SPANS:
-        starts = sorted({start for (g, start) in by_grain_start if g == grain})
-        for chunk in _chunks(starts, 500):
+    counted = [
+        (*key, cell.volume, cell.negative, cell.reach)
+        for key, cell in cells.items()
+        if key[1] == "m5"
+    ]
+    insert_rows(
+        session,
+        table,  # type: ignore[arg-type]
+        (*BUCKET_KEY, *COUNTERS),
+        counted,
+        conflict=BUCKET_KEY,
+        add=COUNTERS,
+    )
+    sketched = {key: cell for key, cell in cells.items() if key[1] != "m5"}
+    by_grain: dict[str, set[datetime]] = defaultdict(set)
+    for _series_id, grain, start, _network, _lang in sketched:
+        by_grain[grain].add(start)
+    wanted_series = {key[0] for key in sketched}
+    stored: dict[tuple[int, str, datetime, str, str], bytes | None] = {}
+    for grain, starts in by_grain.items():
+        for chunk in _chunks(sorted(starts), 500):
             statement = select(
                 RadarBucket.series_id,
                 RadarBucket.grain,
                 RadarBucket.start,
                 RadarBucket.network,
                 RadarBucket.lang,
-                RadarBucket.volume,
-                RadarBucket.negative,
-                RadarBucket.reach,
                 RadarBucket.authors,
             ).where(
                 RadarBucket.series_id.in_(wanted_series),
                 RadarBucket.grain == grain,
                 RadarBucket.start.in_(chunk),
+                RadarBucket.authors.is_not(None),
             )
             for row in session.execute(statement):
-                existing[(row[0], row[1], row[2], row[3], row[4])] = (
-                    row[5],
-                    row[6],
-                    row[7],
-                    row[8],
-                )
-    out = []
-    for key, cell in cells.items():
-        volume, negative, reach, authors = existing.get(key, (0, 0, 0, None))
-        sketch = hll.merge(hll.sketch(cell.authors) if cell.authors else None, authors)
-        out.append(
-            (
-                *key,
-                volume + cell.volume,
-                negative + cell.negative,
-                reach + cell.reach,
-                sketch,
-            )
+                stored[(row[0], row[1], row[2], row[3], row[4])] = row[5]
+    merged = [
+        (
+            *key,
+            cell.volume,
+            cell.negative,
+            cell.reach,
+            hll.merge(hll.sketch(cell.authors) if cell.authors else None, stored.get(key)),
         )
+        for key, cell in sketched.items()
+    ]
     insert_rows(
         session,
         table,  # type: ignore[arg-type]
-        (
-            "series_id",
-            "grain",
-            "start",
-            "network",
-            "lang",
-            "volume",
-            "negative",
-            "reach",
-            "authors",
-        ),
-        out,
-        conflict=("series_id", "grain", "start", "network", "lang"),
-        update=("volume", "negative", "reach", "authors"),
+        (*BUCKET_KEY, *COUNTERS, "authors"),
+        merged,
+        conflict=BUCKET_KEY,
+        update=("authors",),
+        add=COUNTERS,
     )
-    return len(out)
+    return len(cells)
 
 
 def _write_terms(session: Session, terms: Counter[tuple[int, datetime, str]]) -> int:
-    """Add the term counts of the hour to the stored ones."""
+    """Add the term counts of the hour to the stored ones (in the database)."""
     if not terms:
         return 0
-    existing: dict[tuple[int, datetime, str], int] = {}
-    series_ids = {key[0] for key in terms}
-    starts = sorted({key[1] for key in terms})
-    for chunk in _chunks(starts, 500):
-        statement = select(
-            RadarTerm.series_id, RadarTerm.start, RadarTerm.term, RadarTerm.count
-        ).where(RadarTerm.series_id.in_(series_ids), RadarTerm.start.in_(chunk))
-        for series_id, start, term, count in session.execute(statement):
-            existing[(series_id, start, term)] = count
-    rows = [(*key, existing.get(key, 0) + count) for key, count in terms.items()]
     insert_rows(
         session,
         RadarTerm.__table__,  # type: ignore[arg-type]
         ("series_id", "start", "term", "count"),
-        rows,
+        [(*key, count) for key, count in terms.items()],
         conflict=("series_id", "start", "term"),
-        update=("count",),
+        add=("count",),
     )
-    return len(rows)
+    return len(terms)
 
 
 def _chunks(items: Sequence[datetime], size: int) -> Iterable[Sequence[datetime]]:
