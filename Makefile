@@ -49,6 +49,7 @@ lint: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.radar_series
 
 # Accuracy of the analysis on the public data sets (../shared/data), figures in bench/results/.
 eval: $(VENV)/.installed-bench
