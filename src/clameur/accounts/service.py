@@ -44,10 +44,10 @@ from clameur.connectors.base import (
     WebhookRequest,
 )
 from clameur.connectors.secrets import SecretBox
-from clameur.inbox.notifications import notify
+from clameur.inbox.notifications import manager_ids, notify
 from clameur.kit.errors import ClameurError, NotFound
 from clameur.kit.time import utcnow
-from clameur.models import NetworkAccount, Role, User, WebhookDelivery
+from clameur.models import NetworkAccount, WebhookDelivery
 from clameur.pipeline.runner import enqueue_posts
 from clameur.settings import Settings
 from clameur.store.engine import unit_of_work
@@ -162,13 +162,10 @@ def _tell_managers(account: NetworkAccount) -> None:
     session = object_session(account)
     if session is None:
         return
-    managers = session.scalars(
-        select(User.id).where(User.active.is_(True), User.role.in_((Role.admin, Role.manager)))
-    ).all()
     notify(
         session,
         account.workspace_id,
-        managers,
+        manager_ids(session),
         "accounts.needs_attention",
         f"account:{account.id}:attention:{utcnow().isoformat(timespec='minutes')}",
         f"{account.network} @{account.handle}",

@@ -14,7 +14,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from clameur.kit.time import utcnow
-from clameur.models import Notification
+from clameur.models import Notification, Role, User
+
+
+def manager_ids(session: Session) -> list[int]:
+    """The active managers and administrators: who is told about breaches, alerts, accounts."""
+    return list(
+        session.scalars(
+            select(User.id).where(User.active.is_(True), User.role.in_((Role.manager, Role.admin)))
+        )
+    )
 
 
 def notify(

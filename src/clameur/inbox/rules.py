@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from clameur.inbox.routing import audit
 from clameur.inbox.triage import LEVELS, RuleError, Trial, check_rule, trial
 from clameur.kit.errors import Forbidden, NotFound
-from clameur.models import NetworkAccount, Queue, Role, Rule, SavedReply, SlaPolicy, User
+from clameur.models import NetworkAccount, Queue, Rule, SavedReply, SlaPolicy, User
 from clameur.pipeline.schemas import NETWORKS
 
 
@@ -33,7 +33,7 @@ class RuleSpec:
 
 def require_manager(user: User) -> None:
     """Rules change what the whole team sees: managers and administrators only."""
-    if user.role not in (Role.manager, Role.admin):
+    if not user.is_manager:
         raise Forbidden("Only a manager can change the triage rules.")
 
 

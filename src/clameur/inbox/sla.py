@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from clameur.inbox.notifications import notify
+from clameur.inbox.notifications import manager_ids, notify
 from clameur.inbox.routing import audit
 from clameur.kit.time import utcnow
-from clameur.models import Conversation, Customer, Role, User
+from clameur.models import Conversation, Customer
 
 WATCHED = ("open", "pending")
 # A breach older than this when first noticed (history just imported, a runner stopped for
@@ -52,13 +52,6 @@ def _breached(conversation: Conversation, now: datetime) -> list[tuple[str, date
             found.append(("resolution", due))
     return found
 
-
-def _managers(session: Session) -> list[int]:
-    return list(
-        session.scalars(
-            select(User.id).where(User.active.is_(True), User.role.in_((Role.manager, Role.admin)))
-        )
-    )
 
 
 def notify_breaches(
@@ -93,7 +86,7 @@ def notify_breaches(
     ).all()
     if not candidates:
         return report
-    managers = _managers(session)
+    managers = manager_ids(session)
     names = {
         customer_id: name
         for customer_id, name in session.execute(

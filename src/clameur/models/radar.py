@@ -22,9 +22,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from clameur.kit.time import utcnow
 from clameur.store.base import Base, BigId, Json, UTCDateTime
 
-GRAINS = ("m5", "h1", "d1")
-METRICS = ("volume", "negative")
-
 
 class RadarSeries(Base):
     """One watched series: the whole workspace, the brand, a competitor or a saved query."""

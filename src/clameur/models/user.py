@@ -45,3 +45,8 @@ class User(Base):
     def can_edit(self) -> bool:
         """Viewers can look but not change anything."""
         return self.role != Role.viewer
+
+    @property
+    def is_manager(self) -> bool:
+        """Managers and administrators set up what the whole team works with."""
+        return self.role in (Role.manager, Role.admin)

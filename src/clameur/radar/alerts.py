@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from clameur.inbox.notifications import notify
+from clameur.inbox.notifications import manager_ids, notify
 from clameur.kit.errors import ClameurError
 from clameur.kit.time import utcnow
 from clameur.models import (
@@ -30,8 +30,6 @@ from clameur.models import (
     AlertRule,
     RadarPoint,
     RadarSeries,
-    Role,
-    User,
 )
 from clameur.radar.detector import alert_threshold
 from clameur.radar.series import BUCKET
@@ -467,13 +465,10 @@ def _queue_deliveries(session: Session, rule: AlertRule, alert: Alert, event: st
 
 def _notify_managers(session: Session, rule: AlertRule, alert: Alert) -> None:
     """The in-app message: a notification for each manager and admin, once per alert."""
-    managers = session.scalars(
-        select(User.id).where(User.active.is_(True), User.role.in_((Role.admin, Role.manager)))
-    ).all()
     notify(
         session,
         rule.workspace_id,
-        managers,
+        manager_ids(session),
         "radar.alert",
         f"alert:{alert.id}",
         rule.name,

@@ -24,7 +24,6 @@ from clameur.store.bulk import insert_rows
 GRACE = timedelta(minutes=1)
 HISTORY_DAYS = 35
 QUIET_SCORE = 0.05
-METRIC_COLUMNS = {"volume": RadarBucket.volume, "negative": RadarBucket.negative}
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,15 +69,6 @@ class UpdateResult:
     series: int = 0
 
 
-def series_key(query: SavedQuery | None = None, competitor_id: int | None = None) -> str:
-    """The key of a series: 'workspace', 'brand', 'competitor:<id>' or 'query:<id>'."""
-    if query is not None:
-        return f"query:{query.id}"
-    if competitor_id is not None:
-        return f"competitor:{competitor_id}"
-    return "workspace"
-
-
 def ensure_series(session: Session, workspace_id: int) -> dict[str, RadarSeries]:
     """The workspace's series by key, creating those its queries and competitors need."""
     existing = {

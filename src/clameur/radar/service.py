@@ -666,18 +666,6 @@ def mark_seen(alert: Alert, user_id: int) -> None:
         alert.seen_by = [*(alert.seen_by or []), user_id]
 
 
-def open_alert_count(session: Session, workspace_id: int) -> int:
-    """How many alerts are open now."""
-    return int(
-        session.scalar(
-            select(func.count(Alert.id)).where(
-                Alert.workspace_id == workspace_id, Alert.status == "open"
-            )
-        )
-        or 0
-    )
-
-
 def stale(points: Sequence[ChartPoint]) -> bool:
     """Whether a chart has nothing to show yet."""
     return not any(p.volume for p in points)

@@ -65,6 +65,16 @@ def editor(user: CurrentUser) -> User:
 Editor = Annotated[User, Depends(editor)]
 
 
+def manager(user: CurrentUser) -> User:
+    """The signed-in user, provided they are a manager or an administrator."""
+    if not user.is_manager:
+        raise Forbidden("Only managers and administrators can do this.")
+    return user
+
+
+Manager = Annotated[User, Depends(manager)]
+
+
 def current_workspace(request: Request, db: Db, user: CurrentUser) -> Workspace:
     """The workspace chosen in this session, else the first one."""
     workspaces = list_workspaces(db)

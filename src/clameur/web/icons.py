@@ -72,8 +72,7 @@ ICONS: dict[str, str] = {
     "flag": '<path d="M4 22V4"/><path d="M4 4h12l-2 4 2 4H4"/>',
     "x": '<path d="M18 6L6 18"/><path d="M6 6l12 12"/>',
     "radar": (
-        '<path d="M3 3v18h18"/><path d="M7 15l4-5 3 3 5-7"/>'
-        '<circle cx="19" cy="6" r="1.5"/>'
+        '<path d="M3 3v18h18"/><path d="M7 15l4-5 3 3 5-7"/><circle cx="19" cy="6" r="1.5"/>'
     ),
 }
 

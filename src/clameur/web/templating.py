@@ -118,12 +118,18 @@ class Renderer:
             default=self.default_locale,
         )
 
-    def render_text(self, request: Request, name: str, **context: Any) -> str:
-        """The template rendered to a string."""
+    def formats(self, request: Request) -> Formats:
+        """Dates and numbers as the request's reader expects them, in the workspace's zone."""
         locale = self.locale_of(request)
         workspace = getattr(request.state, "workspace", None)
         timezone = zone(getattr(workspace, "timezone", None))
-        formats = Formats(locale, timezone, self.translations[locale])
+        return Formats(locale, timezone, self.translations[locale])
+
+    def render_text(self, request: Request, name: str, **context: Any) -> str:
+        """The template rendered to a string."""
+        formats = self.formats(request)
+        locale = formats.locale
+        workspace = getattr(request.state, "workspace", None)
         template = self.environments[locale].get_template(name)
         return template.render(
             request=request,

@@ -12,20 +12,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from clameur.accounts import service
 from clameur.connectors import registry
 from clameur.connectors.base import Capability, ConnectorError
-from clameur.kit.errors import ClameurError, Forbidden
-from clameur.models import Role, User
-from clameur.web.deps import CurrentUser, CurrentWorkspace, Db
+from clameur.kit.errors import ClameurError
+from clameur.web.deps import CurrentUser, CurrentWorkspace, Db, Manager
 from clameur.web.reads import sidebar
 from clameur.web.templating import renderer
 
 router = APIRouter(include_in_schema=False)
 FLASH_KEY = "accounts_flash"
-
-
-def _admin(user: User) -> User:
-    if user.role not in (Role.admin, Role.manager):
-        raise Forbidden("Only managers and administrators connect network accounts.")
-    return user
 
 
 def _box(request: Request) -> Any:
@@ -103,29 +96,26 @@ def _form_page(
 
 @router.get("/settings/accounts/new/{network}", response_class=HTMLResponse)
 def new_account_page(
-    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace, network: str
+    request: Request, db: Db, user: Manager, workspace: CurrentWorkspace, network: str
 ) -> Response:
     """The settings form of a network, with what the user must obtain first."""
-    _admin(user)
     return _form_page(request, db, workspace.id, network)
 
 
 @router.get("/settings/accounts/{account_id}", response_class=HTMLResponse)
 def edit_account_page(
-    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace, account_id: int
+    request: Request, db: Db, user: Manager, workspace: CurrentWorkspace, account_id: int
 ) -> Response:
     """An account's settings (secrets masked: left blank, they are kept)."""
-    _admin(user)
     account = service.get_account(db, workspace.id, account_id)
     return _form_page(request, db, workspace.id, account.network, account)
 
 
 @router.post("/settings/accounts/save/{network}", response_class=HTMLResponse)
 async def save_account(
-    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace, network: str
+    request: Request, db: Db, user: Manager, workspace: CurrentWorkspace, network: str
 ) -> Response:
     """Save an account's settings (encrypted), then check them against the network."""
-    _admin(user)
     form = dict(await request.form())
     form.pop("csrf_token", None)
     account_id = int(str(form.pop("account_id", "") or 0)) or None
@@ -156,19 +146,17 @@ def _checked(request: Request, db: Db, account: Any) -> Response:
 
 @router.post("/settings/accounts/{account_id}/check")
 def check_account(
-    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace, account_id: int
+    request: Request, db: Db, user: Manager, workspace: CurrentWorkspace, account_id: int
 ) -> Response:
     """Ask the network who the credentials belong to."""
-    _admin(user)
     return _checked(request, db, service.get_account(db, workspace.id, account_id))
 
 
 @router.post("/settings/accounts/{account_id}/pause")
 def pause_account(
-    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace, account_id: int
+    request: Request, db: Db, user: Manager, workspace: CurrentWorkspace, account_id: int
 ) -> Response:
     """Pause or resume an account."""
-    _admin(user)
     account = service.get_account(db, workspace.id, account_id)
     service.set_paused(db, account, account.status != "paused")
     return RedirectResponse("/settings/accounts", status_code=303)
@@ -176,10 +164,9 @@ def pause_account(
 
 @router.post("/settings/accounts/{account_id}/delete")
 def delete_account(
-    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace, account_id: int
+    request: Request, db: Db, user: Manager, workspace: CurrentWorkspace, account_id: int
 ) -> Response:
     """Disconnect an account (its posts stay)."""
-    _admin(user)
     db.delete(service.get_account(db, workspace.id, account_id))
     request.session[FLASH_KEY] = "deleted"
     return RedirectResponse("/settings/accounts", status_code=303)
@@ -229,11 +216,10 @@ def _oauth(network: str) -> Any | None:
 
 @router.post("/settings/accounts/{account_id}/oauth")
 def start_oauth(
-    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace, account_id: int
+    request: Request, db: Db, user: Manager, workspace: CurrentWorkspace, account_id: int
 ) -> Response:
     """Send the manager to the network's approval page (registering Clameur as an app on a
     Mastodon server first); the network sends them back to the callback with a code."""
-    _admin(user)
     account = service.get_account(db, workspace.id, account_id)
     module = _oauth(account.network)
     if module is None:
@@ -257,14 +243,13 @@ def start_oauth(
 def finish_oauth(
     request: Request,
     db: Db,
-    user: CurrentUser,
+    user: Manager,
     workspace: CurrentWorkspace,
     code: str = "",
     state: str = "",
     error: str = "",
 ) -> Response:
     """The network's answer: exchange the code for tokens, store them encrypted, check them."""
-    _admin(user)
     pending = request.session.pop(OAUTH_KEY, None)
     if not pending:
         raise ClameurError("No connection was in progress: start again from the account's page.")

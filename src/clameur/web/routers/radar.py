@@ -10,29 +10,21 @@ import orjson
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from clameur.kit.errors import ClameurError, Forbidden, NotFound
+from clameur.kit.errors import ClameurError, NotFound
 from clameur.kit.time import utcnow
 from clameur.listening.service import list_queries
-from clameur.models import AlertDelivery, Role, User
+from clameur.models import AlertDelivery
 from clameur.radar import alerts as alert_rules
 from clameur.radar import channels, crisis, service
 from clameur.radar.detector import alert_threshold
 from clameur.web.charts import line_chart, stacked_bars
-from clameur.web.deps import CurrentUser, CurrentWorkspace, Db
-from clameur.web.i18n import Formats, zone
+from clameur.web.deps import CurrentUser, CurrentWorkspace, Db, Manager
 from clameur.web.reads import sidebar
 from clameur.web.templating import renderer
 
 router = APIRouter(include_in_schema=False)
 FLASH_KEY = "radar_flash"
 HUES = (222, 12, 145, 280, 38, 190, 330, 95)
-
-
-def manager(user: User) -> User:
-    """The user, provided they are a manager or an administrator."""
-    if user.role not in (Role.admin, Role.manager):
-        raise Forbidden("Only managers can change alert rules and crisis mode.")
-    return user
 
 
 def _day(value: str | None) -> date | None:
@@ -50,18 +42,11 @@ def _period(value: str | None) -> str:
     return value if value in service.PERIODS else "24h"
 
 
-def _formats(request: Request) -> Formats:
-    render = renderer(request)
-    locale = render.locale_of(request)
-    workspace = getattr(request.state, "workspace", None)
-    return Formats(locale, zone(getattr(workspace, "timezone", None)), render.translations[locale])
-
-
 def _charts(
     request: Request, points: list[service.ChartPoint], period: str, threshold: float
 ) -> dict[str, Any]:
     """The volume and negative-share charts of a series."""
-    fmt = _formats(request)
+    fmt = renderer(request).formats(request)
     gettext = fmt.gettext
 
     def label(moment: Any) -> str:
@@ -131,7 +116,7 @@ def _hourly_share(points: list[service.ChartPoint]) -> list[service.ChartPoint]:
 
 
 def _voice_chart(request: Request, chart: service.VoiceChart) -> dict[str, Any]:
-    fmt = _formats(request)
+    fmt = renderer(request).formats(request)
     voices = chart.voices
     if not voices:
         return {"voices": [], "voice_bars": [], "voice_y": [], "voice_x": []}
@@ -305,10 +290,9 @@ def alert_page(
 
 @router.post("/radar/deliveries/{delivery_id}/retry")
 def retry_delivery(
-    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace, delivery_id: int
+    request: Request, db: Db, user: Manager, workspace: CurrentWorkspace, delivery_id: int
 ) -> Response:
     """Send a failed alert message again."""
-    manager(user)
     delivery = db.get(AlertDelivery, delivery_id)
     alert = service.get_alert(db, workspace.id, delivery.alert_id) if delivery else None
     if delivery is None or alert is None:
@@ -428,10 +412,9 @@ def _rules(
 
 @router.post("/radar/rules", response_class=HTMLResponse)
 async def save_rule(
-    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace
+    request: Request, db: Db, user: Manager, workspace: CurrentWorkspace
 ) -> Response:
     """Create or update an alert rule; a bad one comes back with what is wrong."""
-    manager(user)
     form = await request.form()
     rule_id = str(form.get("rule_id") or "")
     existing = int(rule_id) if rule_id.isdigit() else None
@@ -450,10 +433,9 @@ async def save_rule(
 
 @router.post("/radar/rules/{rule_id}/delete")
 def delete_rule(
-    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace, rule_id: int
+    request: Request, db: Db, user: Manager, workspace: CurrentWorkspace, rule_id: int
 ) -> Response:
     """Remove an alert rule."""
-    manager(user)
     service.delete_rule(db, workspace.id, rule_id)
     request.session[FLASH_KEY] = "deleted"
     return RedirectResponse("/radar/rules", status_code=303)
@@ -484,14 +466,13 @@ async def backtest_rule(
 def start_crisis(
     request: Request,
     db: Db,
-    user: CurrentUser,
+    user: Manager,
     workspace: CurrentWorkspace,
     reason: RuleForm = "",
     query_id: RuleForm = "",
     alert_id: RuleForm = "",
 ) -> Response:
     """Switch crisis mode on."""
-    manager(user)
     crisis.start_crisis(
         db,
         workspace.id,
@@ -504,11 +485,8 @@ def start_crisis(
 
 
 @router.post("/radar/crisis/end")
-def end_crisis(
-    request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace
-) -> Response:
+def end_crisis(request: Request, db: Db, user: Manager, workspace: CurrentWorkspace) -> Response:
     """Switch crisis mode off; the post-mortem opens."""
-    manager(user)
     ended = crisis.end_crisis(db, workspace.id, user.id)
     return RedirectResponse(f"/radar/crisis/{ended.id}", status_code=303)
 
