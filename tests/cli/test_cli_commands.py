@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -84,6 +85,31 @@ def test_demo_load_twice_duplicates_nothing(env: Path) -> None:
     assert "200 posts" in first.output
     assert "already loaded" in second.output
     assert "demo@clameur.local" in second.output
+
+
+def test_demo_load_fills_the_publishing_calendar_and_the_demo_worker_publishes(
+    env: Path, monkeypatch: Any
+) -> None:
+    from sqlalchemy import select
+
+    from clameur.models import Publication
+    from clameur.settings import get_settings
+    from clameur.store.engine import make_engine, make_session_factory
+
+    runner.invoke(app, ["db", "upgrade"])
+    assert runner.invoke(app, ["demo", "load", "--history", "50"]).exit_code == 0
+    monkeypatch.setenv("CLAMEUR_DEMO__ENABLED", "true")
+    worked = runner.invoke(app, ["worker", "--once"])
+    assert worked.exit_code == 0, worked.output
+    factory = make_session_factory(make_engine(get_settings().database_url))
+    with factory() as session:
+        publications = session.scalars(select(Publication)).all()
+    statuses = sorted({(p.network, p.status) for p in publications if p.status != "scheduled"})
+    assert ("mastodon", "sent") in statuses and ("bluesky", "sent") in statuses
+    assert {p.status for p in publications if p.created_by_id and p.approved_by_id is None} == {
+        "awaiting_approval"
+    }
+    assert sum(p.status == "scheduled" for p in publications) == 6
 
 
 def test_worker_once_drains_the_inbound_queue(env: Path) -> None:

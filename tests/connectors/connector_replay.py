@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +18,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 PAYLOADS = Path(__file__).parent / "payloads"
+# A 1x1 transparent PNG: the image the publication tests attach.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
 
 
 def payload(name: str) -> Any:
@@ -33,6 +39,11 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     raw: bytes | None = None
     content_type: str = "application/json"
+
+
+def image(content: bytes = PNG, content_type: str = "image/png") -> Answer:
+    """An image server's answer: `content` as `content_type`."""
+    return Answer(raw=content, content_type=content_type)
 
 
 @dataclass
@@ -61,6 +72,14 @@ class Seen:
     def form(self) -> dict[str, list[str]]:
         """The request body as a form."""
         return parse_qs(self.body.decode())
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A server that lets a client hang up early (an image refused as too big) unreported."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class ReplayServer:
@@ -104,7 +123,7 @@ class ReplayServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -153,3 +172,31 @@ class ReplayServer:
         """Stop serving."""
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class WebsocketReplay:
+    """A local websocket server (the `websockets` library's) that sends each client the
+    messages given, then closes; it keeps the path each client asked for."""
+
+    def __init__(self, messages: list[Any]) -> None:
+        from websockets.sync.server import ServerConnection, serve
+
+        self.messages = messages
+        self.paths: list[str] = []
+
+        def handler(connection: ServerConnection) -> None:
+            assert connection.request is not None
+            self.paths.append(connection.request.path)
+            for message in self.messages:
+                connection.send(message if isinstance(message, str) else json.dumps(message))
+            connection.close()
+
+        self.server = serve(handler, "127.0.0.1", 0)
+        port = self.server.socket.getsockname()[1]
+        self.url = f"ws://127.0.0.1:{port}/subscribe"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        """Stop serving."""
+        self.server.shutdown()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from connector_replay import Answer, ReplayServer, payload
+from connector_replay import PNG, Answer, ReplayServer, WebsocketReplay, image, payload
 
 from clameur.connectors.base import (
     AuthError,
@@ -16,6 +17,7 @@ from clameur.connectors.base import (
     OutgoingPost,
     PermanentError,
     RateLimited,
+    RetryableError,
 )
 from clameur.connectors.bluesky import BlueskyConfig, BlueskyConnector
 from clameur.connectors.bluesky.connector import record_key
@@ -223,6 +225,117 @@ def test_bluesky_wrong_app_password_is_an_auth_error(server: ReplayServer) -> No
         connector(server).listen(ListenSource("search", "clameur"), None)
 
 
+def stored_session(server: ReplayServer) -> str:
+    """A session string as the SDK exports it, as kept in the account's settings."""
+    stale = session()
+    return (
+        f"clameur-brand.bsky.social:::{BRAND_DID}:::{stale['accessJwt']}:::"
+        f"{stale['refreshJwt']}:::{server.url}"
+    )
+
+
+def test_bluesky_session_refused_again_after_signing_in_is_an_auth_error(
+    server: ReplayServer,
+) -> None:
+    # 401 AuthMissing (https://atproto.com/specs/xrpc): renewed once, then a person must act.
+    server.add("POST", SESSION, body=session())
+    server.add(
+        "GET",
+        SEARCH,
+        status=401,
+        body={"error": "AuthMissing", "message": "Authentication Required"},
+    )
+
+    with pytest.raises(AuthError, match="right after signing in.*new app password"):
+        connector(server, session=stored_session(server)).listen(
+            ListenSource("search", "clameur"), None
+        )
+
+    assert len(server.seen("POST", SESSION)) == 1
+    assert len(server.seen("GET", SEARCH)) == 2
+
+
+def test_bluesky_forbidden_is_an_auth_error_without_signing_in_again(
+    server: ReplayServer,
+) -> None:
+    # 403: "The client lacks permission for this endpoint" (https://atproto.com/specs/xrpc).
+    server.add(
+        "GET",
+        NOTIFICATIONS,
+        status=403,
+        body={"error": "Forbidden", "message": "Bad token scope"},
+    )
+
+    with pytest.raises(AuthError, match="HTTP 403 Forbidden: Bad token scope.*app password"):
+        connector(server, session=stored_session(server)).listen(ListenSource("mentions"), None)
+
+    assert server.seen("POST", SESSION) == []
+    assert len(server.seen("GET", NOTIFICATIONS)) == 1
+
+
+def test_bluesky_outage_is_retried_in_place(server: ReplayServer) -> None:
+    server.add("POST", SESSION, body=session())
+    server.add(
+        "GET",
+        SEARCH,
+        Answer(503, {"error": "InternalServerError", "message": "Internal Server Error"}),
+        Answer(200, {"posts": [view("a", "2024-10-15T10:05:00.000Z")]}),
+    )
+
+    result = connector(server).listen(ListenSource("search", "clameur"), None)
+
+    assert uris(result) == ["a"]
+    assert len(server.seen("GET", SEARCH)) == 2
+
+
+def test_bluesky_outage_that_lasts_is_a_retryable_error(server: ReplayServer) -> None:
+    server.add("POST", SESSION, body=session())
+    server.add(
+        "GET", SEARCH, Answer(500, raw=b"<html>Bad gateway</html>", content_type="text/html")
+    )
+
+    with pytest.raises(RetryableError):
+        connector(server).listen(ListenSource("search", "clameur"), None)
+
+    assert len(server.seen("GET", SEARCH)) == 3
+
+
+def test_bluesky_publish_writes_a_post_record_once_per_key(server: ReplayServer) -> None:
+    # A post is an app.bsky.feed.post record (https://docs.bsky.app/docs/advanced-guides/posts).
+    # XRPC has no idempotency header: the record key comes from the idempotency key and the
+    # time, and putRecord (https://docs.bsky.app/docs/api/com-atproto-repo-put-record) writes
+    # the same record again instead of a second post when the outbox retries.
+    created = datetime(2024, 10, 15, 11, 0, tzinfo=UTC)
+    rkey = record_key("publication-7", created)
+    uri = f"at://{BRAND_DID}/app.bsky.feed.post/{rkey}"
+    server.add("POST", SESSION, body=session())
+    server.add(
+        "POST",
+        "/xrpc/com.atproto.repo.putRecord",
+        Answer(503, {"error": "InternalServerError", "message": "Internal Server Error"}),
+        Answer(200, {"uri": uri, "cid": "bafypost", "validationStatus": "valid"}),
+    )
+    outgoing = OutgoingPost(
+        "Our Lyon shop opens on Sundays from May.", "publication-7", None, created
+    )
+
+    first = connector(server).publish(outgoing)
+    again = connector(server).publish(outgoing)
+
+    writes = [r.json() for r in server.seen("POST", "/xrpc/com.atproto.repo.putRecord")]
+    assert len(writes) == 3 and writes[0] == writes[1] == writes[2]
+    assert writes[0]["collection"] == "app.bsky.feed.post"
+    assert (writes[0]["repo"], writes[0]["rkey"]) == (BRAND_DID, rkey)
+    record = writes[0]["record"]
+    assert record["$type"] == "app.bsky.feed.post"
+    assert record["text"] == "Our Lyon shop opens on Sundays from May."
+    assert record["createdAt"] == "2024-10-15T11:00:00.000Z"
+    assert "reply" not in record
+    assert first.external_id == again.external_id == uri
+    assert first.url == f"https://bsky.app/profile/clameur-brand.bsky.social/post/{rkey}"
+    assert server.seen("POST", "/xrpc/com.atproto.repo.createRecord") == []
+
+
 def test_bluesky_reply_references_root_and_parent_and_reuses_its_record_key(
     server: ReplayServer,
 ) -> None:
@@ -301,3 +414,243 @@ def test_bluesky_thread_is_parents_then_post_then_replies(server: ReplayServer) 
     )
 
     assert [p.id.rsplit("/", 1)[1] for p in posts] == ["root", "mid", "r1", "r2"]
+
+
+# --- live stream: Jetstream ---------------------------------------------------------------
+# Events as the Jetstream README shows them (https://github.com/bluesky-social/jetstream,
+# https://docs.bsky.app/blog/jetstream): kind "commit" with did, time_us and commit.operation,
+# collection, rkey, record; kind "identity" and "account" besides.
+
+PROFILES = "/xrpc/app.bsky.actor.getProfiles"
+AUTHOR = "did:plc:eygmaihciaxprqvxpfvl6flk"
+
+
+def commit(
+    time_us: int, rkey: str, text: str, operation: str = "create", **record: Any
+) -> dict[str, Any]:
+    """A Jetstream commit event creating (or changing) a post."""
+    return {
+        "did": AUTHOR,
+        "time_us": time_us,
+        "kind": "commit",
+        "commit": {
+            "rev": "3l3qo2vutsw2b",
+            "operation": operation,
+            "collection": "app.bsky.feed.post",
+            "rkey": rkey,
+            "record": {
+                "$type": "app.bsky.feed.post",
+                "createdAt": "2024-09-09T19:46:02.102Z",
+                "langs": ["en"],
+                "text": text,
+                **record,
+            },
+            "cid": "bafyreidwaivazkwu67xztlmuobx35hs2lnfh3kolmgfmucldvhd3sgzcqi",
+        },
+    }
+
+
+def mention(did: str) -> dict[str, Any]:
+    """A mention facet (https://docs.bsky.app/docs/advanced-guides/post-richtext)."""
+    return {
+        "index": {"byteStart": 0, "byteEnd": 6},
+        "features": [{"$type": "app.bsky.richtext.facet#mention", "did": did}],
+    }
+
+
+def test_jetstream_keeps_matching_posts_and_mentions_and_resumes_from_its_cursor(
+    server: ReplayServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.add("POST", SESSION, body=session())
+    server.add(
+        "GET",
+        PROFILES,
+        body={"profiles": [{"did": AUTHOR, "handle": "jay.bsky.team", "displayName": "Jay"}]},
+    )
+    events = [
+        {
+            "did": AUTHOR,
+            "time_us": 1725911162329308,
+            "kind": "identity",
+            "identity": {
+                "did": AUTHOR,
+                "handle": "jay.bsky.team",
+                "seq": 1,
+                "time": "2024-09-05T06:11:04.870Z",
+            },
+        },
+        commit(1725911162329310, "3l3qo2vuowo2b", "Trying Clameur today"),
+        commit(1725911162329320, "3l3qo2vuowo2c", "nothing to see here"),
+        "{not json",
+        commit(1725911162329330, "3l3qo2vuowo2d", "@brand hello", facets=[mention(BRAND_DID)]),
+        commit(1725911162329340, "3l3qo2vuowo2e", "clameur edited", operation="update"),
+        commit(1725911162329350, "3l3qo2vuowo2f", "Le clameur en français", langs=["fr"]),
+    ]
+    jetstream = WebsocketReplay(events)
+    try:
+        source = connector(
+            server, searches=["clameur lang:en"], stream=True, jetstream_url=jetstream.url
+        )
+        items = list(source.stream(None, threading.Event()))
+        again = list(source.stream(items[-1].checkpoint, threading.Event()))
+    finally:
+        jetstream.close()
+
+    posts = [item.post for item in items if item.post]
+    assert [post.id.rsplit("/", 1)[1] for post in posts] == ["3l3qo2vuowo2b", "3l3qo2vuowo2d"]
+    assert posts[0].id == f"at://{AUTHOR}/app.bsky.feed.post/3l3qo2vuowo2b"
+    assert posts[0].author is not None and posts[0].author.handle == "jay.bsky.team"
+    assert posts[0].url == "https://bsky.app/profile/jay.bsky.team/post/3l3qo2vuowo2b"
+    # The author was looked up once for both posts.
+    assert len(server.seen("GET", PROFILES)) == 1
+    assert "not JSON" in caplog.text
+    # The cursor moved with every event, kept or not.
+    assert items[-1].checkpoint == {"cursor": 1725911162329350}
+    assert jetstream.paths[0] == "/subscribe?wantedCollections=app.bsky.feed.post"
+    assert jetstream.paths[1] == (
+        "/subscribe?wantedCollections=app.bsky.feed.post&cursor=1725911162329350"
+    )
+    assert len(again) == len(items)
+
+
+def test_jetstream_unreachable_is_retried_and_the_stream_is_opt_in(server: ReplayServer) -> None:
+    source = connector(
+        server,
+        searches=["clameur"],
+        mentions=False,
+        stream=True,
+        jetstream_url="ws://127.0.0.1:9/subscribe",
+    )
+
+    with pytest.raises(RetryableError, match="Jetstream could not be reached"):
+        list(source.stream(None, threading.Event()))
+    assert source.stream_enabled()
+    assert not connector(server, searches=["clameur"]).stream_enabled()
+    assert (
+        BlueskyConfig(
+            handle="a.bsky.social",
+            app_password="x",
+            jetstream_url="jetstream1.us-west.bsky.network",
+        ).jetstream_url
+        == "wss://jetstream1.us-west.bsky.network/subscribe"
+    )
+
+
+# --- publications with images -----------------------------------------------------------------
+
+UPLOAD = "/xrpc/com.atproto.repo.uploadBlob"
+PUT = "/xrpc/com.atproto.repo.putRecord"
+
+
+def blob(link: str) -> Answer:
+    """The documented uploadBlob answer for another blob."""
+    answer = payload("bluesky_upload_blob.json")
+    answer["blob"]["ref"]["$link"] = link
+    return Answer(body=answer)
+
+
+def with_images(server: ReplayServer, urls: tuple[str, ...], key: str) -> OutgoingPost:
+    server.add("POST", SESSION, body=session())
+    created = datetime(2024, 10, 15, 11, 0, tzinfo=UTC)
+    return OutgoingPost("Our winter menu.", key, created_at=created, media_urls=urls)
+
+
+def written(server: ReplayServer, key: str) -> Answer:
+    rkey = record_key(key, datetime(2024, 10, 15, 11, 0, tzinfo=UTC))
+    return Answer(body={"uri": f"at://{BRAND_DID}/app.bsky.feed.post/{rkey}", "cid": "bafypost"})
+
+
+def test_bluesky_publishes_images_as_uploaded_blobs_embedded_in_the_record(
+    server: ReplayServer,
+) -> None:
+    for name in ("a.png", "b.png", "c.png"):
+        server.add("GET", f"/cdn/{name}", image())
+    urls = tuple(f"{server.url}/cdn/{name}" for name in ("a.png", "b.png", "c.png"))
+    post = with_images(server, urls, "publication-img")
+    server.add("POST", UPLOAD, blob("bafkreia"), blob("bafkreib"), blob("bafkreic"))
+    server.add("POST", PUT, written(server, "publication-img"))
+
+    connector(server).publish(post)
+
+    uploads = server.seen("POST", UPLOAD)
+    assert [seen.body for seen in uploads] == [PNG, PNG, PNG]
+    assert {seen.headers["content-type"] for seen in uploads} == {"image/png"}
+    embed = server.seen("POST", PUT)[0].json()["record"]["embed"]
+    assert embed["$type"] == "app.bsky.embed.images"
+    assert [item["image"]["ref"]["$link"] for item in embed["images"]] == [
+        "bafkreia",
+        "bafkreib",
+        "bafkreic",
+    ]
+    assert {item["alt"] for item in embed["images"]} == {""}
+    assert embed["images"][0]["image"]["mimeType"] == "image/png"
+
+
+def test_bluesky_publishes_one_image(server: ReplayServer) -> None:
+    server.add("GET", "/cdn/menu.png", image())
+    post = with_images(server, (f"{server.url}/cdn/menu.png",), "publication-one")
+    server.add("POST", UPLOAD, blob("bafkreione"))
+    server.add("POST", PUT, written(server, "publication-one"))
+
+    connector(server).publish(post)
+
+    [item] = server.seen("POST", PUT)[0].json()["record"]["embed"]["images"]
+    assert item["image"]["ref"]["$link"] == "bafkreione"
+
+
+def test_bluesky_image_address_missing_or_a_page_is_refused_before_writing(
+    server: ReplayServer,
+) -> None:
+    server.add("GET", "/gallery", Answer(raw=b"<html></html>", content_type="text/html"))
+
+    with pytest.raises(PermanentError, match=r"/cdn/gone\.png cannot be attached.*HTTP 404"):
+        connector(server).publish(with_images(server, (f"{server.url}/cdn/gone.png",), "k-404"))
+    with pytest.raises(PermanentError, match=r"/gallery is not an image.*text/html"):
+        connector(server).publish(with_images(server, (f"{server.url}/gallery",), "k-html"))
+
+    assert server.seen("POST", UPLOAD) == [] and server.seen("POST", PUT) == []
+
+
+def test_bluesky_image_over_1_mb_is_refused_naming_the_limit(server: ReplayServer) -> None:
+    server.add("GET", "/cdn/big.jpg", image(bytes(1_000_001), "image/jpeg"))
+
+    with pytest.raises(
+        PermanentError, match=r"big\.jpg is too big.*Bluesky takes images up to 1 MB"
+    ):
+        connector(server).publish(with_images(server, (f"{server.url}/cdn/big.jpg",), "k-big"))
+
+    assert server.seen("POST", UPLOAD) == []
+
+
+def test_bluesky_refuses_a_fifth_image(server: ReplayServer) -> None:
+    urls = tuple(f"{server.url}/cdn/{n}.png" for n in range(5))
+
+    with pytest.raises(PermanentError, match="Bluesky attaches at most 4 images"):
+        connector(server).publish(with_images(server, urls, "k-five"))
+
+    assert server.seen("GET", "/cdn/0.png") == []
+
+
+def test_bluesky_retry_after_the_upload_rewrites_the_same_record(server: ReplayServer) -> None:
+    server.add("GET", "/cdn/menu.png", image())
+    post = with_images(server, (f"{server.url}/cdn/menu.png",), "publication-retry")
+    server.add("POST", UPLOAD, blob("bafkreimenu"))
+    server.add(
+        "POST",
+        PUT,
+        # An outage outlasting the retries in place; the outbox tries again later.
+        *[Answer(503, {"error": "InternalServerError", "message": "Internal Server Error"})] * 3,
+        written(server, "publication-retry"),
+    )
+
+    with pytest.raises(RetryableError):
+        connector(server).publish(post)
+    published = connector(server).publish(post)
+
+    writes = [seen.json() for seen in server.seen("POST", PUT)]
+    assert len(writes) == 4 and all(write == writes[0] for write in writes)
+    assert writes[0]["rkey"] == record_key(
+        "publication-retry", datetime(2024, 10, 15, 11, 0, tzinfo=UTC)
+    )
+    assert len(server.seen("POST", UPLOAD)) == 2
+    assert published.external_id.endswith(writes[0]["rkey"])

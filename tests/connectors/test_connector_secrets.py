@@ -105,7 +105,9 @@ def test_the_settings_form_lists_fields_with_secrets_marked_and_keeps_blank_secr
         "searches",
         "mentions",
         "local_only",
+        "stream",
     ]
+    assert fields["stream"].kind == "checkbox" and fields["stream"].default is False
     assert fields["access_token"].secret and not fields["instance_url"].secret
     assert fields["hashtags"].kind == "lines" and fields["mentions"].kind == "checkbox"
     assert fields["instance_url"].title == "Server" and fields["instance_url"].required

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from connector_replay import Answer, ReplayServer, payload
+from connector_replay import Answer, ReplayServer, image, payload
 
 from clameur.connectors.base import (
     AuthError,
@@ -18,6 +18,7 @@ from clameur.connectors.base import (
     OutgoingPost,
     PermanentError,
     RateLimited,
+    RetryableError,
 )
 from clameur.connectors.facebook import FacebookConfig, FacebookConnector
 
@@ -207,6 +208,33 @@ def test_missing_permission_is_an_auth_error_naming_app_review(server: ReplaySer
         connector(server).listen(ListenSource("feed"), None)
 
 
+def test_publishing_without_the_permission_is_an_auth_error_naming_it(
+    server: ReplayServer,
+) -> None:
+    # Codes 10 and 200-299 come with HTTP 403: the token lacks a permission for every post.
+    server.add("GET", FEED, body=payload("facebook/page_feed.json"))
+    server.add("POST", FEED, status=403, body=payload("facebook/error_permission.json"))
+
+    with pytest.raises(AuthError, match="#200.*pages_manage_posts.*app review"):
+        connector(server).publish(OutgoingPost("Open on Sundays from May.", "key-p"))
+
+    assert len(server.seen("POST", FEED)) == 1
+
+
+def test_gateway_error_without_a_graph_body_is_retried_in_place(server: ReplayServer) -> None:
+    server.add(
+        "GET",
+        FEED,
+        Answer(502, raw=b"<html>502 Bad Gateway</html>", content_type="text/html"),
+        Answer(200, payload("facebook/page_feed.json")),
+    )
+    waits: list[float] = []
+
+    result = connector(server, waits).listen(ListenSource("feed"), None)
+
+    assert len(result.posts) == 2 and len(waits) == 1
+
+
 def test_throttling_waits_the_time_meta_estimates(server: ReplayServer) -> None:
     usage = {
         PAGE_ID: [
@@ -378,3 +406,120 @@ def test_conversation_of_a_comment_is_its_post_then_every_comment(server: Replay
         "2191966997525824_2191975084191682",
     ]
     assert server.seen("GET", f"/v21.0/{POST_ID}/comments")[0].query["order"] == ["chronological"]
+
+
+# --- publications with images -----------------------------------------------------------------
+
+PHOTOS = f"/v21.0/{PAGE_ID}/photos"
+
+
+def image_urls(server: ReplayServer, *names: str) -> tuple[str, ...]:
+    for name in names:
+        server.add("GET", f"/cdn/{name}", image())
+    return tuple(f"{server.url}/cdn/{name}" for name in names)
+
+
+def with_images(urls: tuple[str, ...], key: str = "key-img") -> OutgoingPost:
+    return OutgoingPost(
+        "Our winter menu.",
+        key,
+        created_at=datetime.now(UTC) - timedelta(minutes=2),
+        media_urls=urls,
+    )
+
+
+def unpublished(photo_id: str) -> Answer:
+    return Answer(body={**payload("facebook/photo_unpublished.json"), "id": photo_id})
+
+
+def test_one_image_is_a_photo_post_with_its_caption(server: ReplayServer) -> None:
+    urls = image_urls(server, "menu.png")
+    server.add("GET", FEED, body=payload("facebook/page_feed.json"))
+    server.add("POST", PHOTOS, body=payload("facebook/photo_published.json"))
+
+    published = connector(server).publish(with_images(urls))
+
+    [sent] = server.seen("POST", PHOTOS)
+    assert sent.form() == {"url": [urls[0]], "message": ["Our winter menu."]}
+    assert published.external_id == f"{PAGE_ID}_2192033333333333"
+    assert published.url == f"https://www.facebook.com/{PAGE_ID}/posts/2192033333333333"
+    assert server.seen("POST", FEED) == []
+
+
+def test_several_images_are_uploaded_unpublished_then_attached_to_one_post(
+    server: ReplayServer,
+) -> None:
+    urls = image_urls(server, "a.png", "b.png", "c.png")
+    server.add("GET", FEED, body=payload("facebook/page_feed.json"))
+    server.add("POST", PHOTOS, unpublished("901"), unpublished("902"), unpublished("903"))
+    server.add("POST", FEED, body={"id": f"{PAGE_ID}_2192055555555555"})
+
+    published = connector(server).publish(with_images(urls))
+
+    uploads = [seen.form() for seen in server.seen("POST", PHOTOS)]
+    assert uploads == [{"url": [url], "published": ["false"]} for url in urls]
+    form = server.seen("POST", FEED)[0].form()
+    assert form["message"] == ["Our winter menu."]
+    assert [json.loads(form[f"attached_media[{i}]"][0]) for i in range(3)] == [
+        {"media_fbid": "901"},
+        {"media_fbid": "902"},
+        {"media_fbid": "903"},
+    ]
+    assert published.external_id == f"{PAGE_ID}_2192055555555555"
+
+
+def test_an_image_address_that_is_missing_or_a_page_is_refused_before_writing(
+    server: ReplayServer,
+) -> None:
+    server.add("GET", FEED, body=payload("facebook/page_feed.json"))
+    server.add("GET", "/gallery", Answer(raw=b"<html>gallery</html>", content_type="text/html"))
+
+    with pytest.raises(PermanentError, match=r"/cdn/gone\.png cannot be attached.*HTTP 404"):
+        connector(server).publish(with_images((f"{server.url}/cdn/gone.png",)))
+    with pytest.raises(PermanentError, match=r"/gallery is not an image.*text/html"):
+        connector(server).publish(with_images((f"{server.url}/gallery",)))
+
+    assert server.seen("POST", PHOTOS) == [] and server.seen("POST", FEED) == []
+
+
+def test_an_image_over_metas_4_mb_is_refused_naming_the_limit(server: ReplayServer) -> None:
+    server.add("GET", FEED, body=payload("facebook/page_feed.json"))
+    server.add("GET", "/cdn/huge.png", image(bytes(4_000_001)))
+
+    with pytest.raises(
+        PermanentError, match=r"huge\.png is too big.*Facebook takes images up to 4 MB"
+    ):
+        connector(server).publish(with_images((f"{server.url}/cdn/huge.png",)))
+
+    assert server.seen("POST", PHOTOS) == []
+
+
+def test_a_retry_after_the_photos_were_uploaded_but_the_post_failed_posts_once(
+    server: ReplayServer,
+) -> None:
+    urls = image_urls(server, "a.png", "b.png")
+    written = feed_post("2192055555555555", "", "Our winter menu.", **{"from": {"id": PAGE_ID}})
+    written["created_time"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+    server.add("GET", FEED, body=payload("facebook/page_feed.json"))
+    server.add("POST", PHOTOS, unpublished("901"), unpublished("902"), unpublished("903"))
+    server.add(
+        "POST",
+        FEED,
+        Answer(status=500, body={"error": {"message": "An unexpected error", "code": 2}}),
+        Answer(body={"id": written["id"]}),
+    )
+    post = with_images(urls)
+
+    with pytest.raises(RetryableError):
+        connector(server).publish(post)
+    first = connector(server).publish(post)
+    # The outbox tries once more after a lost answer: the post is on the Page now.
+    server.add("GET", FEED, body=page([written]))
+    again = connector(server).publish(post)
+
+    assert len(server.seen("POST", FEED)) == 2  # the failed one, then the one written
+    assert first.external_id == again.external_id == written["id"]
+    assert again.replayed is True
+    assert len(server.seen("POST", PHOTOS)) == 4  # uploaded again after the failure only
+    second_form = server.seen("POST", FEED)[1].form()
+    assert json.loads(second_form["attached_media[0]"][0]) == {"media_fbid": "903"}

@@ -10,8 +10,15 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 from connector_replay import Answer, ReplayServer, payload
 
-from clameur.connectors.base import AuthError, ListenSource, OutgoingPost, RateLimited
+from clameur.connectors.base import (
+    AuthError,
+    ListenSource,
+    OutgoingPost,
+    PermanentError,
+    RateLimited,
+)
 from clameur.connectors.linkedin import LinkedInConfig, LinkedInConnector
+from clameur.connectors.linkedin.connector import LINKEDIN_VERSION
 from clameur.connectors.linkedin.oauth import authorization_request, exchange_code
 
 ORG = "urn:li:organization:5515715"
@@ -238,6 +245,45 @@ def test_forbidden_names_the_partner_program(server: ReplayServer) -> None:
         connector(server).listen(ListenSource("posts"), None)
 
 
+def test_answer_that_is_not_json_is_a_permanent_error(server: ReplayServer) -> None:
+    server.add(
+        "GET", "/rest/posts", Answer(200, raw=b"<html>oops</html>", content_type="text/html")
+    )
+
+    with pytest.raises(PermanentError, match="malformed answer: it is not JSON"):
+        connector(server).listen(ListenSource("posts"), None)
+
+
+def test_post_list_without_elements_is_a_permanent_error_naming_it(server: ReplayServer) -> None:
+    server.add("GET", "/rest/posts", body={"paging": {"start": 0, "count": 10, "links": []}})
+
+    with pytest.raises(PermanentError, match="malformed post list: it has no list of 'elements'"):
+        connector(server).listen(ListenSource("posts"), None)
+
+
+def test_post_without_an_id_is_a_permanent_error_naming_it(server: ReplayServer) -> None:
+    broken = payload("linkedin/posts_by_author.json")
+    del broken["elements"][0]["id"]
+    server.add("GET", "/rest/posts", body=broken)
+
+    with pytest.raises(PermanentError, match="malformed post: it has no 'id'"):
+        connector(server).listen(ListenSource("posts"), None)
+
+
+def test_outage_is_retried_in_place(server: ReplayServer) -> None:
+    server.add(
+        "GET",
+        "/rest/posts",
+        Answer(503, {"status": 503, "message": "Service Unavailable"}),
+        Answer(200, payload("linkedin/posts_by_author.json")),
+    )
+    waits: list[float] = []
+
+    result = connector(server, waits).listen(ListenSource("posts"), None, limit=2)
+
+    assert len(result.posts) == 2 and len(waits) == 1
+
+
 def test_daily_limit_waits_until_midnight_utc_or_an_hour(server: ReplayServer) -> None:
     server.add(
         "GET", "/rest/posts", status=429, body={"status": 429, "message": "Too Many Requests"}
@@ -290,3 +336,69 @@ def test_callback_with_another_state_is_refused(server: ReplayServer) -> None:
     with pytest.raises(AuthError, match="state differs"):
         exchange_code(config, request, code="abc", state="forged")
     assert server.requests == []
+
+
+def test_default_version_is_the_latest_documented_one_and_is_sent(server: ReplayServer) -> None:
+    server.add("GET", "/rest/organizations/5515715", body=payload("linkedin/organization.json"))
+    settings = connector(server).config.model_dump()
+    del settings["linkedin_version"]
+
+    LinkedInConnector(LinkedInConfig(**settings), timeout=5).check()
+
+    # "August 2026 - Version 202608 (Latest)" on the recent-changes page.
+    assert LINKEDIN_VERSION == "202608"
+    sent = server.seen("GET", "/rest/organizations/5515715")[0]
+    assert sent.headers["linkedin-version"] == "202608"
+
+
+def test_version_field_tells_the_user_that_versions_are_turned_off_after_a_year() -> None:
+    field = {f.name: f for f in LinkedInConfig.form_fields()}["linkedin_version"]
+
+    assert field.default == "202608" and field.kind == "text"
+    assert "YYYYMM" in field.description and "about a year" in field.description
+    assert "learn.microsoft.com/en-us/linkedin/marketing/versioning" in field.description
+
+
+def test_sunset_version_is_a_permanent_error_asking_for_a_newer_one(server: ReplayServer) -> None:
+    server.add("GET", "/rest/posts", status=426, body=payload("linkedin/error_version_sunset.json"))
+    waits: list[float] = []
+
+    with pytest.raises(PermanentError) as caught:
+        connector(server, waits, linkedin_version="202504").listen(ListenSource("posts"), None)
+
+    message = caught.value.message
+    assert "API version 202504" in message and "Requested version 20250401 is not active" in message
+    assert "set a newer 'API version'" in message
+    # Never retried: every call would be refused the same way.
+    assert len(server.seen("GET", "/rest/posts")) == 1 and waits == []
+
+
+def test_sunset_version_on_a_write_is_the_same_permanent_error(server: ReplayServer) -> None:
+    refused = payload("linkedin/error_version_sunset.json")
+    server.add("GET", COMMENTS, status=426, body=refused)
+    server.add("POST", COMMENTS, status=426, body=refused)
+
+    with pytest.raises(PermanentError, match="no longer accepts API version 202601"):
+        connector(server).reply(OutgoingPost("Thanks!", "key-9", in_reply_to=SHARE))
+    assert server.seen("POST", COMMENTS) == []
+
+
+def test_version_refusal_is_recognised_by_its_code_whatever_the_status(
+    server: ReplayServer,
+) -> None:
+    refused = {**payload("linkedin/error_version_sunset.json"), "status": 400}
+    server.add("GET", "/rest/organizations/5515715", status=400, body=refused)
+
+    with pytest.raises(PermanentError, match="set a newer 'API version'"):
+        connector(server).check()
+
+
+def test_426_without_a_json_body_is_still_a_version_refusal(server: ReplayServer) -> None:
+    server.add(
+        "GET",
+        "/rest/posts",
+        Answer(426, raw=b"<html>Upgrade Required</html>", content_type="text/html"),
+    )
+
+    with pytest.raises(PermanentError, match=r"API version 202601 \(HTTP 426: no message\)"):
+        connector(server).listen(ListenSource("posts"), None)

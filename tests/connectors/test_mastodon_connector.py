@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import threading
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from connector_replay import Answer, ReplayServer, payload
+from connector_replay import PNG, Answer, ReplayServer, image, payload
 
 from clameur.connectors.base import (
     AuthError,
@@ -16,6 +18,7 @@ from clameur.connectors.base import (
     OutgoingPost,
     PermanentError,
     RateLimited,
+    RetryableError,
 )
 from clameur.connectors.mastodon import MastodonConfig, MastodonConnector
 from clameur.connectors.mastodon.oauth import (
@@ -137,6 +140,55 @@ def test_mastodon_revoked_token_is_an_auth_error(server: ReplayServer) -> None:
     server.add("GET", TAG, status=401, body={"error": "The access token is invalid"})
 
     with pytest.raises(AuthError, match="refused the access token.*Connect the Mastodon account"):
+        connector(server).listen(ListenSource("hashtag", "clameur"), None)
+
+
+# 403 bodies as https://docs.joinmastodon.org/entities/Error/ lists them ("Possible reasons").
+
+
+def test_mastodon_action_not_allowed_is_a_permanent_error_for_that_reply_only(
+    server: ReplayServer,
+) -> None:
+    # The author blocks the account: this reply is refused, the token is fine.
+    server.add("POST", "/api/v1/statuses", status=403, body={"error": "This action is not allowed"})
+
+    with pytest.raises(PermanentError, match="HTTP 403: .*This action is not allowed") as caught:
+        connector(server).reply(
+            OutgoingPost("Thanks!", "key-403", in_reply_to="103186126728896492")
+        )
+
+    assert not isinstance(caught.value, AuthError)
+    assert len(server.seen("POST", "/api/v1/statuses")) == 1
+
+
+def test_mastodon_token_without_the_scope_is_an_auth_error_naming_the_scopes(
+    server: ReplayServer,
+) -> None:
+    server.add(
+        "POST",
+        "/api/v1/statuses",
+        status=403,
+        body={"error": "This action is outside the authorized scopes"},
+    )
+
+    with pytest.raises(AuthError, match="lacks a permission.*read, write:statuses"):
+        connector(server).publish(OutgoingPost("Hello", "key-scope"))
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Your login is currently disabled",
+        "Your login is missing a confirmed e-mail address",
+        "Your login is currently pending approval",
+    ],
+)
+def test_mastodon_account_held_by_its_server_is_an_auth_error_saying_what_to_do(
+    server: ReplayServer, said: str
+) -> None:
+    server.add("GET", TAG, status=403, body={"error": said})
+
+    with pytest.raises(AuthError, match=f"refused the account .*{said}.*Sign in on"):
         connector(server).listen(ListenSource("hashtag", "clameur"), None)
 
 
@@ -266,3 +318,301 @@ def test_mastodon_check_names_the_account(server: ReplayServer) -> None:
 
     assert identity.handle == f"trwnh@{urlsplit(server.url).netloc}"
     assert identity.external_id == "14715"
+
+
+# --- live stream: server-sent events (https://docs.joinmastodon.org/methods/streaming/) ------
+
+
+def sse(*events: tuple[str, Any] | str) -> bytes:
+    """A server-sent event stream as Mastodon writes it: `event:` and `data:` lines, a blank
+    line after each event, and ":thump" heartbeat comments."""
+    out = []
+    for event in events:
+        if isinstance(event, str):
+            out.append(f":{event}\n\n")
+        else:
+            name, data = event
+            text = data if isinstance(data, str) else json.dumps(data)
+            out.append(f"event: {name}\ndata: {text}\n\n")
+    return "".join(out).encode()
+
+
+def streamed(source: Any) -> list[Any]:
+    """Every item of a stream until the server closes it."""
+    return list(source.stream(None, threading.Event()))
+
+
+def test_mastodon_stream_reads_hashtag_updates_between_heartbeats(server: ReplayServer) -> None:
+    server.add(
+        "GET",
+        "/api/v2/instance",
+        body={
+            "domain": "mastodon.social",
+            "configuration": {"urls": {"streaming": server.url.replace("http", "ws")}},
+        },
+    )
+    reblog = status(12)
+    reblog["reblog"] = status(11)
+    server.add(
+        "GET",
+        "/api/v1/streaming/hashtag",
+        Answer(
+            raw=sse(
+                "thump",
+                ("update", status(10)),
+                ("delete", "9"),
+                ("update", reblog),
+                "thump",
+                ("status.update", status(8)),
+                ("update", status(13)),
+            ),
+            content_type="text/event-stream",
+        ),
+        query={"tag": "clameur"},
+    )
+    source = connector(server, hashtags=["clameur"], mentions=False, stream=True)
+
+    items = streamed(source)
+
+    assert source.stream_enabled()
+    assert [item.post.id for item in items if item.post] == ["10", "13"]
+    assert items[0].post is None  # a keep-alive once connected
+    assert all(item.checkpoint is None for item in items)  # Mastodon streams cannot resume
+    assert server.seen("GET", "/api/v2/instance")  # where the server streams
+    sent = server.seen("GET", "/api/v1/streaming/hashtag")[0]
+    assert sent.headers["authorization"] == "Bearer token-abcdefghijklmnop"
+    assert (
+        items[1:]
+        and items[-1].post is not None
+        and items[-1].post.text.startswith("post number 13")
+    )
+
+
+def test_mastodon_stream_brings_mentions_and_skips_other_notifications(
+    server: ReplayServer,
+) -> None:
+    favourite = payload("mastodon_notification_mention.json")
+    favourite["type"] = "favourite"
+    server.add(
+        "GET",
+        "/api/v1/streaming/user/notification",
+        Answer(
+            raw=sse(
+                ("notification", favourite),
+                ("notification", "{not json"),
+                "thump",
+                ("notification", payload("mastodon_notification_mention.json")),
+            ),
+            content_type="text/event-stream",
+        ),
+    )
+    source = connector(server, mentions=True, stream=True)
+
+    posts = [item.post for item in streamed(source) if item.post]
+
+    # No streaming address from the instance (404 here): the server itself streams.
+    assert [post.id for post in posts] == ["103186126728896492"]
+    assert posts[0].author is not None and posts[0].author.handle == f"zsc@{source.host}"
+
+
+def test_mastodon_stream_refusals_are_an_expired_token_or_a_rate_limit(
+    server: ReplayServer,
+) -> None:
+    server.add(
+        "GET",
+        "/api/v1/streaming/user/notification",
+        Answer(status=401, body={"error": "The access token is invalid"}),
+        Answer(
+            status=429,
+            body={"error": "Too many requests"},
+            headers={"X-RateLimit-Reset": "2099-01-01T00:00:00.000Z"},
+        ),
+    )
+    source = connector(server, stream=True)
+
+    with pytest.raises(AuthError, match="invalid"):
+        streamed(source)
+    with pytest.raises(RateLimited) as limited:
+        streamed(source)
+    assert limited.value.retry_at is not None and limited.value.retry_at.year == 2099
+
+
+def test_mastodon_streams_only_when_turned_on_with_hashtags_or_mentions(
+    server: ReplayServer,
+) -> None:
+    assert not connector(server, hashtags=["a"]).stream_enabled()
+    assert not connector(server, searches=["a"], mentions=False, stream=True).stream_enabled()
+    assert connector(server, hashtags=["a"], mentions=False, stream=True).stream_enabled()
+
+
+# --- publications with images -----------------------------------------------------------------
+
+STATUSES = "/api/v1/statuses"
+MEDIA = "/api/v2/media"
+
+
+def media(media_id: str, processed: bool = True) -> Answer:
+    """The documented MediaAttachment with another id; 202 and no url while processing."""
+    entity = payload("mastodon_media_attachment.json")
+    entity["id"] = media_id
+    if not processed:
+        entity["url"] = None
+    return Answer(status=200 if processed else 202, body=entity)
+
+
+def image_server(server: ReplayServer, *names: str) -> tuple[str, ...]:
+    server.add("GET", "/api/v1/instance/", body=payload("mastodon_instance.json"))
+    for name in names:
+        server.add("GET", f"/cdn/{name}", image())
+    return tuple(f"{server.url}/cdn/{name}" for name in names)
+
+
+def uploaded_files(server: ReplayServer) -> list[bytes]:
+    return [seen.body for seen in server.seen("POST", MEDIA)]
+
+
+def test_mastodon_publishes_an_image_uploaded_then_attached_by_its_id(
+    server: ReplayServer,
+) -> None:
+    urls = image_server(server, "poster.png")
+    server.add("POST", MEDIA, media("22345792"))
+    server.add("POST", STATUSES, body=status(103270115826049001))
+
+    published = connector(server).publish(OutgoingPost("Winter menu", "key-img", media_urls=urls))
+
+    [upload] = server.seen("POST", MEDIA)
+    assert upload.headers["content-type"].startswith("multipart/form-data")
+    assert PNG in upload.body and b'filename="poster.png"' in upload.body
+    assert b"Content-Type: image/png" in upload.body
+    sent = server.seen("POST", STATUSES)[0]
+    assert sent.form()["media_ids[]"] == ["22345792"]
+    assert sent.headers["idempotency-key"] == "key-img"
+    assert published.external_id == "103270115826049001"
+
+
+def test_mastodon_waits_for_images_the_server_is_still_processing(server: ReplayServer) -> None:
+    urls = image_server(server, "a.png", "b.png", "c.png")
+    server.add("POST", MEDIA, media("31", False), media("32"), media("33", False))
+    server.add(
+        "GET", "/api/v1/media/31", Answer(206, {**media("31").body, "url": None}), media("31")
+    )
+    server.add("GET", "/api/v1/media/33", media("33"))
+    server.add("POST", STATUSES, body=status(103270115826049002))
+    waits: list[float] = []
+
+    connector(server, waits).publish(OutgoingPost("Three", "key-3img", media_urls=urls))
+
+    assert len(uploaded_files(server)) == 3
+    assert len(server.seen("GET", "/api/v1/media/31")) == 2
+    assert len(server.seen("GET", "/api/v1/media/33")) == 1
+    assert waits == [1.0, 1.0, 1.0]
+    assert server.seen("POST", STATUSES)[0].form()["media_ids[]"] == ["31", "32", "33"]
+
+
+def test_mastodon_image_still_processing_after_a_minute_is_retried_later(
+    server: ReplayServer,
+) -> None:
+    urls = image_server(server, "slow.png")
+    server.add("POST", MEDIA, media("41", False))
+    server.add("GET", "/api/v1/media/41", Answer(206, {**media("41").body, "url": None}))
+
+    with pytest.raises(RetryableError, match=r"still processing the image .*/cdn/slow\.png"):
+        connector(server).publish(OutgoingPost("Slow", "key-slow", media_urls=urls))
+
+    assert server.seen("POST", STATUSES) == []
+
+
+def test_mastodon_refuses_a_fifth_image_before_downloading_any(server: ReplayServer) -> None:
+    urls = image_server(server, *(f"{n}.png" for n in range(5)))
+
+    with pytest.raises(PermanentError, match="Mastodon attaches at most 4 images"):
+        connector(server).publish(OutgoingPost("Five", "key-5", media_urls=urls))
+
+    assert server.requests == []
+
+
+def test_mastodon_image_address_missing_or_a_page_is_refused_before_uploading(
+    server: ReplayServer,
+) -> None:
+    image_server(server)
+    server.add("GET", "/gallery", Answer(raw=b"<html></html>", content_type="text/html"))
+
+    with pytest.raises(PermanentError, match=r"/cdn/gone\.png cannot be attached.*HTTP 404"):
+        connector(server).publish(
+            OutgoingPost("Gone", "key-404", media_urls=(f"{server.url}/cdn/gone.png",))
+        )
+    with pytest.raises(
+        PermanentError, match=r"/gallery is not an image: its server sent text/html"
+    ):
+        connector(server).publish(
+            OutgoingPost("Page", "key-html", media_urls=(f"{server.url}/gallery",))
+        )
+
+    assert uploaded_files(server) == [] and server.seen("POST", STATUSES) == []
+
+
+def test_mastodon_image_over_16_mb_is_refused_naming_the_limit(server: ReplayServer) -> None:
+    image_server(server)
+    server.add("GET", "/cdn/huge.png", image(bytes(16_000_001)))
+
+    with pytest.raises(PermanentError, match="too big.*Mastodon takes images up to 16 MB"):
+        connector(server).publish(
+            OutgoingPost("Huge", "key-huge", media_urls=(f"{server.url}/cdn/huge.png",))
+        )
+
+    assert uploaded_files(server) == []
+
+
+def test_mastodon_retry_after_the_upload_keeps_the_idempotency_key_on_the_status(
+    server: ReplayServer,
+) -> None:
+    urls = image_server(server, "poster.png")
+    server.add("POST", MEDIA, media("51"), media("52"))
+    # The first status is refused by an outage; the outbox tries again later.
+    server.add(
+        "POST",
+        STATUSES,
+        Answer(503, {"error": "down"}),
+        Answer(503, {"error": "down"}),
+        Answer(503, {"error": "down"}),
+        Answer(body=status(103270115826049003)),
+    )
+    post = OutgoingPost("Poster", "key-retry", media_urls=urls)
+
+    with pytest.raises(RetryableError):
+        connector(server).publish(post)
+    published = connector(server).publish(post)
+
+    statuses = server.seen("POST", STATUSES)
+    assert {seen.headers["idempotency-key"] for seen in statuses} == {"key-retry"}
+    assert statuses[-1].form()["media_ids[]"] == ["52"]
+    assert len(uploaded_files(server)) == 2
+    assert published.external_id == "103270115826049003"
+
+
+def test_mastodon_token_without_the_media_scope_is_an_auth_error_naming_it(
+    server: ReplayServer,
+) -> None:
+    urls = image_server(server, "poster.png")
+    server.add(
+        "POST", MEDIA, status=403, body={"error": "This action is outside the authorized scopes"}
+    )
+
+    with pytest.raises(AuthError, match="lacks a permission.*write:media"):
+        connector(server).publish(OutgoingPost("Poster", "key-scope-media", media_urls=urls))
+
+    assert server.seen("POST", STATUSES) == []
+
+
+def test_mastodon_server_whose_instance_does_not_answer_is_retried_without_uploading(
+    server: ReplayServer,
+) -> None:
+    server.add("GET", "/cdn/poster.png", image())
+    server.add("GET", "/api/v1/instance/", status=503, body={"error": "down"})
+
+    with pytest.raises(RetryableError, match="unavailable"):
+        connector(server).publish(
+            OutgoingPost("Poster", "key-down", media_urls=(f"{server.url}/cdn/poster.png",))
+        )
+
+    assert uploaded_files(server) == [] and server.seen("POST", STATUSES) == []

@@ -356,7 +356,7 @@ def test_reddit_approval_url_and_code_exchange(server: ReplayServer) -> None:
 
     query = parse_qs(urlsplit(request.url).query)
     assert query["duration"] == ["permanent"]
-    assert query["scope"] == ["identity read submit history"]
+    assert query["scope"] == ["identity read submit history privatemessages"]
     form = server.seen("POST", TOKEN)[0].form()
     assert form["grant_type"] == ["authorization_code"] and form["code"] == ["the-code"]
     assert connected.refresh_token is not None
@@ -379,3 +379,230 @@ def test_reddit_settings_clean_names_and_hide_secrets() -> None:
     assert fullname_key("t3_1g3z9rk") < fullname_key("t3_1g3z9rl")
     with pytest.raises(ValueError, match="not a subreddit name"):
         RedditConfig(client_id="x", username="y", subreddits=["not a sub"])
+
+
+# --- Comments of the subreddits and mentions of the account --------------------------------
+
+COMMENTS = "/r/redditdev/comments"
+MENTIONS = "/message/mentions"
+
+
+def cname(n: int) -> str:
+    """The fullname of the n-th comment of the test (base 36 ids grow with time)."""
+    return "t1_" + _base36(int("lrz1abc", 36) + n)
+
+
+def new_comment(
+    n: int, body: str, author: str = "another_dev", parent: str = "t3_1g3z9rk", **data: Any
+) -> dict[str, Any]:
+    """The documented comment as the n-th new comment of the subreddit."""
+    return comment(
+        cname(n),
+        parent,
+        body=body,
+        author=author,
+        created_utc=1728987000.0 + 60 * n,
+        permalink=f"/r/redditdev/comments/1g3z9rk/paging_through_new_with_after/{cname(n)[3:]}/",
+        **data,
+    )
+
+
+def test_reddit_follows_posts_comments_searches_and_mentions_each_with_its_checkpoint(
+    server: ReplayServer,
+) -> None:
+    reddit = connector(server, subreddits=["redditdev"], searches=["clameur"])
+    quiet = connector(
+        server, subreddits=["redditdev"], listen_comments=False, listen_mentions=False
+    )
+
+    assert [s.key for s in reddit.sources()] == [
+        "subreddit:redditdev",
+        "comments:redditdev",
+        "search:clameur",
+        "mentions",
+    ]
+    assert [s.key for s in quiet.sources()] == ["subreddit:redditdev"]
+
+
+def test_reddit_new_comments_join_their_thread_without_the_accounts_own(
+    server: ReplayServer,
+) -> None:
+    server.add(
+        "GET",
+        COMMENTS,
+        body=listing(
+            new_comment(3, "Mine is the same.", parent=cname(1)),
+            new_comment(2, "I answered that.", author="clameur_brand"),
+            new_comment(1, "Does after skip deleted posts?"),
+            after=cname(1),
+        ),
+    )
+
+    result = connector(server).listen(ListenSource("comments", "redditdev"), None)
+
+    assert ids(result) == [cname(1), cname(3)] and result.more is False
+    first, reply = result.posts
+    assert first.in_reply_to == "t3_1g3z9rk" and first.conversation_id == "t3_1g3z9rk"
+    assert reply.in_reply_to == cname(1) and reply.conversation_id == "t3_1g3z9rk"
+    assert reply.url is not None and reply.url.endswith(f"/{cname(3)[3:]}/")
+    # The account's own comment is not brought in, but the checkpoint passed it.
+    assert result.checkpoint == {"since": cname(3)}
+    query = server.seen("GET", COMMENTS)[0].query
+    assert query["limit"] == ["100"] and "after" not in query
+
+
+def test_reddit_comments_are_kept_only_with_a_keyword_when_there_are_keywords(
+    server: ReplayServer,
+) -> None:
+    server.add(
+        "GET",
+        COMMENTS,
+        body=listing(
+            new_comment(4, "Clamour is a different thing."),
+            new_comment(3, "Le CAFÉ de Clameur, trop bon"),
+            new_comment(2, "clameurs are loud"),
+            new_comment(1, "I tried Clameur's app yesterday"),
+        ),
+    )
+    reddit = connector(server, keywords=["clameur", "cafe de clameur", "  "])
+
+    result = reddit.listen(ListenSource("comments", "redditdev"), None)
+
+    # Whole words, case and accents ignored; "clameurs" is another word.
+    assert ids(result) == [cname(1), cname(3)]
+    assert result.checkpoint == {"since": cname(4)}
+    assert reddit.config.keywords == ["clameur", "cafe de clameur"]
+
+
+def test_reddit_comment_sweep_resumes_after_a_restart_without_duplicates_or_gaps(
+    server: ReplayServer,
+) -> None:
+    source = ListenSource("comments", "redditdev")
+    server.add(
+        "GET", COMMENTS, body=listing(new_comment(6, "six"), new_comment(5, "five"), after=cname(5))
+    )
+    server.add(
+        "GET",
+        COMMENTS,
+        body=listing(new_comment(4, "four"), new_comment(3, "three"), after=cname(3)),
+        query={"after": cname(5)},
+    )
+    # Reaches the checkpoint: comment 2 was read by the previous sweep.
+    server.add(
+        "GET",
+        COMMENTS,
+        body=listing(new_comment(2, "two"), new_comment(1, "one"), after=cname(1)),
+        query={"after": cname(3)},
+    )
+
+    first = connector(server).listen(source, {"since": cname(2)}, limit=2)
+    # A restart: a new connector, with the checkpoint the runner stored.
+    second = connector(server).listen(source, first.checkpoint, limit=2)
+    third = connector(server).listen(source, second.checkpoint, limit=2)
+    fourth = connector(server).listen(source, third.checkpoint, limit=2)
+
+    assert ids(first) == [cname(5), cname(6)] and first.more is True
+    assert first.checkpoint == {"since": cname(2), "after": cname(5), "high": cname(6)}
+    assert ids(second) == [cname(3), cname(4)] and second.more is True
+    assert third.posts == [] and third.more is False
+    assert third.checkpoint == {"since": cname(6)}
+    # The next pass starts from the top again and finds nothing it has not returned.
+    assert fourth.posts == [] and fourth.checkpoint == {"since": cname(6)}
+
+
+def test_reddit_mentions_are_read_without_marking_them_and_join_their_post(
+    server: ReplayServer,
+) -> None:
+    server.add("GET", MENTIONS, body=listing(payload("reddit/mention.json")))
+
+    result = connector(server).listen(ListenSource("mentions"), None)
+
+    [mention] = result.posts
+    assert mention.id == "t1_lrz9xyz" and mention.text.startswith("u/clameur_brand does")
+    # Inbox items have no link_id or permalink: both come from the context.
+    assert mention.in_reply_to == "t3_1g3z9rk" and mention.conversation_id == "t3_1g3z9rk"
+    assert mention.url == (
+        "https://www.reddit.com/r/redditdev/comments/1g3z9rk/paging_through_new_with_after/lrz9xyz/"
+    )
+    assert mention.author is not None and mention.author.handle == "curious_dev"
+    assert result.checkpoint == {"since": "t1_lrz9xyz"}
+    assert server.seen("GET", MENTIONS)[0].query["mark"] == ["false"]
+
+
+def test_reddit_mentions_without_the_scope_say_to_connect_again(server: ReplayServer) -> None:
+    server.add("GET", MENTIONS, status=403, body={"message": "Forbidden", "error": 403})
+
+    with pytest.raises(PermanentError, match="without the privatemessages scope"):
+        connector(server).listen(ListenSource("mentions"), None)
+
+
+def test_reddit_mentions_renew_a_refused_token(server: ReplayServer) -> None:
+    server.add(
+        "GET",
+        MENTIONS,
+        Answer(401, {"message": "Unauthorized", "error": 401}),
+        Answer(200, listing(payload("reddit/mention.json"))),
+    )
+    server.add("POST", TOKEN, body=payload("reddit/token.json"))
+    reddit = connector(server, password=None, refresh_token="o4Gx0t1D6QoVSxz5sZ7F_sA7Xl4")
+
+    result = reddit.listen(ListenSource("mentions"), None)
+
+    assert ids(result) == ["t1_lrz9xyz"]
+    retried = server.seen("GET", MENTIONS)[1]
+    assert retried.headers["authorization"] == "bearer J1qK1c18UUGJFAzz9xnH56584l4"
+
+
+def test_reddit_comment_rate_limit_raises_with_the_reset_seconds(server: ReplayServer) -> None:
+    server.add(
+        "GET",
+        COMMENTS,
+        status=429,
+        body={"message": "Too Many Requests", "error": 429},
+        headers={
+            "X-Ratelimit-Used": "100",
+            "X-Ratelimit-Remaining": "0",
+            "X-Ratelimit-Reset": "90",
+        },
+    )
+    before = datetime.now(UTC)
+
+    with pytest.raises(RateLimited) as caught:
+        connector(server).listen(ListenSource("comments", "redditdev"), None)
+
+    assert caught.value.retry_at is not None
+    assert timedelta(seconds=89) < caught.value.retry_at - before < timedelta(seconds=92)
+    assert len(server.seen("GET", COMMENTS)) == 1
+
+
+def test_reddit_comment_without_a_parent_is_a_permanent_error_naming_it(
+    server: ReplayServer,
+) -> None:
+    broken = new_comment(1, "orphan")
+    del broken["data"]["parent_id"]
+    server.add("GET", COMMENTS, body=listing(broken))
+
+    with pytest.raises(
+        PermanentError, match=f"malformed comment {cname(1)}: it has no 'parent_id'"
+    ):
+        connector(server).listen(ListenSource("comments", "redditdev"), None)
+
+
+def test_reddit_mention_without_a_post_is_a_permanent_error_naming_it(
+    server: ReplayServer,
+) -> None:
+    broken = payload("reddit/mention.json")
+    del broken["data"]["context"]
+    server.add("GET", MENTIONS, body=listing(broken))
+
+    with pytest.raises(PermanentError, match="malformed comment t1_lrz9xyz: it has no 'link_id'"):
+        connector(server).listen(ListenSource("mentions"), None)
+
+
+def test_reddit_comment_listing_that_is_not_a_listing_is_a_permanent_error(
+    server: ReplayServer,
+) -> None:
+    server.add("GET", COMMENTS, body=[listing()])
+
+    with pytest.raises(PermanentError, match="malformed listing: expected an object, got list"):
+        connector(server).listen(ListenSource("comments", "redditdev"), None)

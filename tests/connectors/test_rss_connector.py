@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 import pytest
 from connector_replay import PAYLOADS, Answer, ReplayServer
 
-from clameur.connectors.base import AuthError, ListenSource, PermanentError, RetryableError
+from clameur.connectors.base import (
+    AuthError,
+    ListenSource,
+    PermanentError,
+    RateLimited,
+    RetryableError,
+)
 from clameur.connectors.rss import RssConfig, RssConnector
 
 RSS = (PAYLOADS / "rss_feed.xml").read_bytes()
@@ -125,11 +131,76 @@ def test_rss_server_errors_are_retried_then_raised_as_retryable(server: ReplaySe
     assert len(server.seen("GET", "/feed")) == 1
 
 
-def test_rss_feed_behind_a_login_is_an_auth_error(server: ReplayServer) -> None:
+def test_rss_feed_behind_a_login_fails_that_feed_only_saying_what_to_do(
+    server: ReplayServer,
+) -> None:
     server.add("GET", "/feed", status=401, body={"error": "login required"})
 
-    with pytest.raises(AuthError):
+    with pytest.raises(PermanentError, match="asks for a login") as raised:
         connector(server).listen(ListenSource("feed", f"{server.url}/feed"), None)
+    assert not isinstance(raised.value, AuthError)
+
+
+def test_rss_feed_refused_by_its_site_is_a_permanent_error_saying_what_to_do(
+    server: ReplayServer,
+) -> None:
+    # RFC 9110, 15.5.4: the server understood and refuses; retrying will not help.
+    server.add(
+        "GET", "/feed", Answer(403, raw=b"<html>Access denied</html>", content_type="text/html")
+    )
+
+    with pytest.raises(
+        PermanentError, match=r"/feed refused Clameur \(HTTP 403\).*browser"
+    ) as caught:
+        connector(server).listen(ListenSource("feed", f"{server.url}/feed"), None)
+
+    assert not isinstance(caught.value, AuthError)
+    assert len(server.seen("GET", "/feed")) == 1
+
+
+def test_rss_too_many_requests_waits_the_time_the_site_gave(server: ReplayServer) -> None:
+    # RFC 6585, section 4: 429 with Retry-After (RFC 9110, 10.2.3).
+    server.add(
+        "GET",
+        "/feed",
+        Answer(429, raw=b"Slow down", content_type="text/plain", headers={"Retry-After": "600"}),
+    )
+
+    with pytest.raises(RateLimited) as caught:
+        connector(server).listen(ListenSource("feed", f"{server.url}/feed"), None)
+
+    assert caught.value.delay == pytest.approx(600, abs=2)
+    assert len(server.seen("GET", "/feed")) == 1
+
+
+def test_rss_short_outage_is_retried_in_place(server: ReplayServer) -> None:
+    server.add(
+        "GET", "/feed", Answer(502, raw=b"Bad gateway", content_type="text/plain"), feed_answer(RSS)
+    )
+
+    result = connector(server).listen(ListenSource("feed", f"{server.url}/feed"), None)
+
+    assert len(result.posts) == 4
+    assert len(server.seen("GET", "/feed")) == 2
+
+
+def test_rss_feed_cut_off_before_its_first_entry_ends_is_a_permanent_error(
+    server: ReplayServer,
+) -> None:
+    cut = RSS[: RSS.index(b"<item>") + len(b"<item><title>Star")]
+    server.add("GET", "/feed", feed_answer(cut))
+
+    with pytest.raises(PermanentError, match="malformed feed.*not RSS or Atom"):
+        connector(server).listen(ListenSource("feed", f"{server.url}/feed"), None)
+
+
+def test_rss_feed_with_a_stray_entity_still_gives_its_entries(server: ReplayServer) -> None:
+    broken = RSS.replace(b"</title>", b" &nbsp;</title>", 1)
+    server.add("GET", "/feed", feed_answer(broken))
+
+    result = connector(server).listen(ListenSource("feed", f"{server.url}/feed"), None)
+
+    assert len(result.posts) == 4
 
 
 def test_rss_settings_refuse_an_address_that_is_not_a_web_page() -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import json
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from connector_replay import Answer, ReplayServer, payload
+from connector_replay import PNG, Answer, ReplayServer, image, payload
 
 from clameur.connectors.base import (
     AuthError,
@@ -16,6 +18,7 @@ from clameur.connectors.base import (
     OutgoingPost,
     PermanentError,
     RateLimited,
+    RetryableError,
 )
 from clameur.connectors.x import XConfig, XConnector
 from clameur.connectors.x.connector import post_time, same_text, snowflake_after
@@ -392,6 +395,49 @@ def test_x_reply_is_sent_again_when_the_failed_one_did_not_arrive(server: Replay
     assert len(server.seen("GET", TIMELINE)) == 2
 
 
+def test_x_app_without_the_access_level_is_an_auth_error_naming_what_to_obtain(
+    server: ReplayServer,
+) -> None:
+    server.add("GET", SEARCH, status=403, body=payload("x/client_forbidden.json"))
+
+    with pytest.raises(AuthError, match="Appropriate Level of API Access.*Project") as caught:
+        connector(server).listen(ListenSource("search", "clameur"), None)
+
+    assert "bearer" not in caught.value.message
+    assert len(server.seen("GET", SEARCH)) == 1
+    assert server.seen("POST", TOKEN) == []
+
+
+def test_x_reply_the_author_does_not_allow_is_a_permanent_error_for_that_reply(
+    server: ReplayServer,
+) -> None:
+    server.add("GET", TIMELINE, body=page())
+    server.add("POST", "/2/tweets", status=403, body=payload("x/forbidden.json"))
+
+    with pytest.raises(PermanentError, match="HTTP 403: Reply to this conversation is not allowed"):
+        connector(server).reply(OutgoingPost("Hello world!", "key-1", pid(1)))
+
+    assert len(server.seen("POST", "/2/tweets")) == 1
+    # Not a duplicate: X wrote nothing, so there is nothing to look for again.
+    assert len(server.seen("GET", TIMELINE)) == 1
+
+
+def test_x_duplicate_refused_with_403_is_found_as_already_published(
+    server: ReplayServer,
+) -> None:
+    sent = tweet(2, text="Hello world!", referenced_tweets=[{"type": "replied_to", "id": pid(1)}])
+    server.add("GET", TIMELINE, Answer(200, page()), Answer(200, page(sent)))
+    duplicate = {
+        **payload("x/forbidden.json"),
+        "detail": "You are not allowed to create a Tweet with duplicate content.",
+    }
+    server.add("POST", "/2/tweets", status=403, body=duplicate)
+
+    published = connector(server).reply(OutgoingPost("Hello world!", "key-1", pid(1)))
+
+    assert published.external_id == pid(2) and published.replayed is True
+
+
 def test_x_post_without_a_date_is_a_permanent_error_naming_it(server: ReplayServer) -> None:
     broken = tweet(1)
     del broken["created_at"]
@@ -440,7 +486,7 @@ def test_x_authorization_url_carries_the_scopes_and_a_pkce_challenge(server: Rep
 
     query = parse_qs(urlsplit(request.url).query)
     assert request.url.startswith("https://x.com/i/oauth2/authorize?")
-    assert query["scope"] == ["tweet.read users.read tweet.write offline.access"]
+    assert query["scope"] == ["tweet.read users.read tweet.write media.write offline.access"]
     assert query["code_challenge"] == [code_challenge(request.code_verifier)]
     assert query["code_challenge_method"] == ["S256"] and query["state"] == [request.state]
     assert request.code_verifier not in repr(request)
@@ -473,7 +519,15 @@ def test_x_settings_form_hides_tokens_and_masks_secrets() -> None:
 
     names = [field.name for field in XConfig.form_fields()]
 
-    assert names == ["client_id", "client_secret", "searches", "mentions", "include_reposts"]
+    assert names == [
+        "client_id",
+        "client_secret",
+        "searches",
+        "mentions",
+        "include_reposts",
+        "stream",
+        "bearer_token",
+    ]
     assert settings.masked()["client_secret"] == "••••mnop"
     assert "abcdefghijklmnop" not in repr(settings)
     assert "pay-per-use" in XConfig.requirements and "7 days" in XConfig.requirements
@@ -488,3 +542,332 @@ def test_x_helpers_read_post_times_and_compare_texts() -> None:
     )
     assert same_text("a &amp; b https://t.co/x", "a & b  https://example.com")
     assert not same_text("a & b", "a & c")
+
+
+# --- live stream: the filtered stream ------------------------------------------------------
+# https://docs.x.com/x-api/posts/filtered-stream/introduction (newline-delimited posts with
+# their includes and matching_rules, blank keep-alive lines), rules from
+# https://docs.x.com/x-api/posts/filtered-stream/quickstart, disconnections from
+# https://docs.x.com/x-api/fundamentals/handling-disconnections.
+
+STREAM = "/2/tweets/search/stream"
+RULES = "/2/tweets/search/stream/rules"
+OUR_TAG = f"clameur:{ME}"
+
+
+def streaming(server: ReplayServer, **config: Any) -> XConnector:
+    values: dict[str, Any] = {
+        "searches": ["clameur", "brand"],
+        "stream": True,
+        "bearer_token": "app-bearer-token-abcdefghijklmnop",
+    }
+    return connector(server, **{**values, **config})
+
+
+def line(n: int, *rule_ids: str) -> bytes:
+    """One stream line: a post, its author in includes, the rules it matched."""
+    body = payload("x/search_recent.json")
+    return (
+        json.dumps(
+            {
+                "data": tweet(n),
+                "includes": body["includes"],
+                "matching_rules": [{"id": rule_id, "tag": "any"} for rule_id in rule_ids],
+            }
+        ).encode()
+        + b"\r\n"
+    )
+
+
+def rules_answer(*rules: tuple[str, str, str]) -> dict[str, Any]:
+    return {
+        "data": [{"id": i, "value": v, "tag": t} for i, v, t in rules],
+        "meta": {"sent": "2024-01-15T10:30:00.000Z", "result_count": len(rules)},
+    }
+
+
+def test_x_stream_syncs_its_own_rules_and_keeps_the_posts_they_match(
+    server: ReplayServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.add(
+        "GET",
+        RULES,
+        body=rules_answer(
+            ("1", "old search", OUR_TAG),  # ours, no longer wanted: deleted
+            ("2", "someone else's", "their-tag"),  # not ours: left alone
+            ("3", "(clameur) -is:retweet", "their-tag"),  # same value: used, not added again
+        ),
+    )
+    server.add(
+        "POST",
+        RULES,
+        Answer(body={"meta": {"sent": "2024-01-15T10:30:00.000Z", "summary": {"deleted": 1}}}),
+        Answer(
+            body={
+                "data": [
+                    {"id": "10", "value": "(brand) -is:retweet", "tag": OUR_TAG},
+                    {"id": "11", "value": "@XDevelopers", "tag": OUR_TAG},
+                ],
+                "meta": {"summary": {"created": 2, "not_created": 0, "valid": 2}},
+            }
+        ),
+    )
+    server.add(
+        "GET",
+        STREAM,
+        Answer(
+            raw=b"\r\n"
+            + line(1, "10")
+            + b"\r\n\r\n{not json\r\n"
+            + line(2, "2")  # matched only another app user's rule
+            + line(3, "3", "2")
+            + b'{"errors":[{"title":"Invalid Request"}]}\r\n'
+            + line(4, "11")
+            + b"\r\n",
+            content_type="application/json",
+        ),
+    )
+    source = streaming(server)
+
+    items = list(source.stream(None, threading.Event()))
+
+    assert [item.post.id for item in items if item.post] == [pid(1), pid(3), pid(4)]
+    assert all(item.checkpoint is None for item in items)
+    first = next(item.post for item in items if item.post)
+    assert first.author is not None and first.author.handle == "XDevelopers"
+    assert "not JSON" in caplog.text  # the malformed line was logged and skipped
+    delete, add = (seen.json() for seen in server.seen("POST", RULES))
+    assert delete == {"delete": {"ids": ["1"]}}
+    assert add == {
+        "add": [
+            {"value": "(brand) -is:retweet", "tag": OUR_TAG},
+            {"value": "@XDevelopers", "tag": OUR_TAG},
+        ]
+    }
+    for seen in [*server.seen("GET", RULES), *server.seen("GET", STREAM)]:
+        assert seen.headers["authorization"] == "Bearer app-bearer-token-abcdefghijklmnop"
+    sent = server.seen("GET", STREAM)[0]
+    assert sent.query["expansions"] == ["author_id"]
+
+
+def test_x_stream_rate_limit_waits_until_the_reset_and_a_refused_token_needs_attention(
+    server: ReplayServer,
+) -> None:
+    reset = int((datetime.now(UTC) + timedelta(minutes=15)).timestamp())
+    server.add(
+        "GET",
+        RULES,
+        body=rules_answer(
+            ("3", "(clameur) -is:retweet", OUR_TAG), ("4", "(brand) -is:retweet", OUR_TAG)
+        ),
+    )
+    server.add(
+        "GET",
+        STREAM,
+        Answer(
+            status=429,
+            body=payload("x/too_many_requests.json"),
+            headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)},
+        ),
+        Answer(status=401, body={"title": "Unauthorized", "detail": "Unauthorized"}),
+    )
+
+    with pytest.raises(RateLimited) as limited:
+        list(streaming(server, mentions=False).stream(None, threading.Event()))
+    with pytest.raises(AuthError, match="bearer token"):
+        list(streaming(server, mentions=False).stream(None, threading.Event()))
+
+    assert limited.value.retry_at == datetime.fromtimestamp(reset, UTC)
+    assert server.seen("POST", RULES) == []  # the rules were already in place
+
+
+def test_x_stream_on_an_app_without_the_access_level_says_what_to_obtain(
+    server: ReplayServer,
+) -> None:
+    server.add("GET", RULES, status=403, body=payload("x/client_forbidden.json"))
+
+    with pytest.raises(AuthError, match="Appropriate Level of API Access.*Project") as caught:
+        list(streaming(server, mentions=False).stream(None, threading.Event()))
+
+    assert "Copy it again" not in caught.value.message
+    assert server.seen("GET", STREAM) == []
+
+
+def test_x_stream_operational_disconnect_ends_the_connection_to_reconnect(
+    server: ReplayServer,
+) -> None:
+    server.add(
+        "GET",
+        RULES,
+        body=rules_answer(
+            ("3", "(clameur) -is:retweet", OUR_TAG), ("4", "(brand) -is:retweet", OUR_TAG)
+        ),
+    )
+    disconnect = {
+        "errors": [
+            {
+                "title": "operational-disconnect",
+                "disconnect_type": "UpstreamOperationalDisconnect",
+                "detail": "This stream has been disconnected upstream for operational reasons.",
+                "type": "https://api.twitter.com/2/problems/operational-disconnect",
+            }
+        ]
+    }
+    server.add("GET", STREAM, Answer(raw=line(1, "3") + json.dumps(disconnect).encode() + b"\r\n"))
+    posts = []
+
+    with pytest.raises(RetryableError, match="disconnected upstream"):
+        for item in streaming(server, mentions=False).stream(None, threading.Event()):
+            if item.post:
+                posts.append(item.post.id)
+
+    assert posts == [pid(1)]
+
+
+def test_x_streams_only_with_the_setting_a_bearer_token_and_something_to_follow(
+    server: ReplayServer,
+) -> None:
+    assert streaming(server).stream_enabled()
+    assert not connector(server, stream=True).stream_enabled()  # no bearer token
+    assert not streaming(server, stream=False).stream_enabled()
+    assert not streaming(server, searches=[], mentions=False).stream_enabled()
+
+
+# --- posts with images ------------------------------------------------------------------------
+
+UPLOAD = "/2/media/upload"
+
+
+def uploaded(media_id: str, **data: Any) -> Answer:
+    """The documented media upload answer with another id (and any field changed)."""
+    body = payload("x/media_upload.json")
+    body["data"].update(id=media_id, media_key=f"3_{media_id}", **data)
+    return Answer(body=body)
+
+
+def images(server: ReplayServer, *names: str) -> tuple[str, ...]:
+    for name in names:
+        server.add("GET", f"/cdn/{name}", image())
+    return tuple(f"{server.url}/cdn/{name}" for name in names)
+
+
+def test_x_uploads_each_image_then_posts_with_their_media_ids(server: ReplayServer) -> None:
+    urls = images(server, "a.png", "b.png", "c.png")
+    server.add("GET", TIMELINE, body=page())
+    server.add("POST", UPLOAD, uploaded("701"), uploaded("702"), uploaded("703"))
+    server.add("POST", "/2/tweets", status=201, body=payload("x/create_post.json"))
+
+    published = connector(server).publish(OutgoingPost("Winter menu", "key-img", media_urls=urls))
+
+    uploads = server.seen("POST", UPLOAD)
+    assert len(uploads) == 3
+    assert uploads[0].headers["content-type"].startswith("multipart/form-data")
+    assert uploads[0].headers["authorization"] == "Bearer access-token-abcdefghijklmnop"
+    assert PNG in uploads[0].body
+    assert b'name="media_category"\r\n\r\ntweet_image' in uploads[0].body
+    assert server.seen("POST", "/2/tweets")[0].json() == {
+        "text": "Winter menu",
+        "media": {"media_ids": ["701", "702", "703"]},
+    }
+    assert published.external_id == "1445880548472328192"
+
+
+def test_x_publishes_one_image_after_waiting_for_its_processing(server: ReplayServer) -> None:
+    urls = images(server, "menu.png")
+    server.add("GET", TIMELINE, body=page())
+    pending = {"state": "pending", "check_after_secs": 2}
+    server.add("POST", UPLOAD, uploaded("711", processing_info=pending))
+    server.add(
+        "GET",
+        UPLOAD,
+        uploaded("711", processing_info={"state": "succeeded", "progress_percent": 100}),
+        query={"command": "STATUS"},
+    )
+    server.add("POST", "/2/tweets", status=201, body=payload("x/create_post.json"))
+
+    connector(server).publish(OutgoingPost("Menu", "key-one", media_urls=urls))
+
+    assert server.seen("GET", UPLOAD)[0].query == {"command": ["STATUS"], "media_id": ["711"]}
+    assert server.seen("POST", "/2/tweets")[0].json()["media"] == {"media_ids": ["711"]}
+
+
+def test_x_image_address_missing_or_a_page_is_refused_before_reading_x(
+    server: ReplayServer,
+) -> None:
+    server.add("GET", "/gallery", Answer(raw=b"<html></html>", content_type="text/html"))
+
+    with pytest.raises(PermanentError, match=r"/cdn/gone\.png cannot be attached.*HTTP 404"):
+        connector(server).publish(
+            OutgoingPost("Gone", "k1", media_urls=(f"{server.url}/cdn/gone.png",))
+        )
+    with pytest.raises(PermanentError, match=r"/gallery is not an image.*text/html"):
+        connector(server).publish(OutgoingPost("Page", "k2", media_urls=(f"{server.url}/gallery",)))
+
+    # Nothing read on X (reads are billed), nothing uploaded or posted.
+    assert [r.path for r in server.requests if not r.path.startswith(("/cdn", "/gallery"))] == []
+
+
+def test_x_image_over_5_mb_or_a_gif_is_refused_naming_why(server: ReplayServer) -> None:
+    server.add("GET", "/cdn/huge.jpg", image(bytes(5_000_001), "image/jpeg"))
+    server.add("GET", "/cdn/anim.gif", image(b"GIF89a", "image/gif"))
+
+    with pytest.raises(PermanentError, match=r"huge\.jpg is too big.*X takes images up to 5 MB"):
+        connector(server).publish(
+            OutgoingPost("Huge", "k3", media_urls=(f"{server.url}/cdn/huge.jpg",))
+        )
+    with pytest.raises(PermanentError, match=r"X does not take image/gif images"):
+        connector(server).publish(
+            OutgoingPost("Gif", "k4", media_urls=(f"{server.url}/cdn/anim.gif",))
+        )
+
+    assert server.seen("POST", UPLOAD) == []
+
+
+def test_x_refuses_a_fifth_image(server: ReplayServer) -> None:
+    urls = tuple(f"{server.url}/cdn/{n}.png" for n in range(5))
+
+    with pytest.raises(PermanentError, match="X attaches at most 4 images"):
+        connector(server).publish(OutgoingPost("Five", "k5", media_urls=urls))
+
+    assert server.requests == []
+
+
+def test_x_retry_after_the_upload_finds_the_post_that_arrived_not_posting_twice(
+    server: ReplayServer,
+) -> None:
+    urls = images(server, "menu.png")
+    # X shows the text of a post with images followed by a t.co link to them.
+    sent = tweet(5, text="Winter menu https://t.co/1a2b3c4d5e")
+    server.add("GET", TIMELINE, Answer(200, page()), Answer(200, page(sent)))
+    server.add("POST", UPLOAD, uploaded("721"))
+    server.add("POST", "/2/tweets", status=503, body={"title": "Service Unavailable"})
+
+    published = connector(server).publish(OutgoingPost("Winter menu", "key-lost", media_urls=urls))
+
+    assert published.replayed is True and published.external_id == pid(5)
+    assert len(server.seen("POST", "/2/tweets")) == 1
+    assert len(server.seen("POST", UPLOAD)) == 1
+
+
+def test_x_retry_after_the_upload_posts_once_when_the_first_post_did_not_arrive(
+    server: ReplayServer,
+) -> None:
+    urls = images(server, "menu.png")
+    server.add("GET", TIMELINE, body=page())
+    server.add("POST", UPLOAD, uploaded("731"), uploaded("732"))
+    server.add(
+        "POST",
+        "/2/tweets",
+        Answer(503, {"title": "Service Unavailable"}),
+        Answer(201, payload("x/create_post.json")),
+    )
+    post = OutgoingPost("Winter menu", "key-again", media_urls=urls)
+
+    published = connector(server).publish(post)
+
+    posts = [seen.json() for seen in server.seen("POST", "/2/tweets")]
+    assert len(posts) == 2
+    # Uploaded once for this attempt: the second post carries the same media id.
+    assert posts[0]["media"] == posts[1]["media"] == {"media_ids": ["731"]}
+    assert len(server.seen("POST", UPLOAD)) == 1
+    assert published.replayed is False

@@ -316,6 +316,19 @@ def test_youtube_reply_goes_under_the_thread_with_the_channels_token(
     assert stored is not None and stored.access_token is not None
 
 
+def test_youtube_reply_refused_as_forbidden_is_an_auth_error_naming_the_scope(
+    server: ReplayServer,
+) -> None:
+    server.add("POST", "/token", body=payload("youtube/token.json"))
+    server.add("GET", COMMENTS, body=comments())
+    server.add("POST", COMMENTS, status=403, body=payload("youtube/forbidden.json"))
+
+    with pytest.raises(AuthError, match="insufficient permissions.*youtube.force-ssl"):
+        connector(server).reply(OutgoingPost("Thanks for watching!", "key-1", "t1.r1"))
+
+    assert len(server.seen("POST", COMMENTS)) == 1
+
+
 def test_youtube_reply_already_there_is_not_written_twice(server: ReplayServer) -> None:
     mine = reply("t1", "mine", "2024-10-15T11:00:00Z", "Thanks  for watching!")
     theirs = reply(

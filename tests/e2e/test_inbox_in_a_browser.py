@@ -16,6 +16,11 @@ def _login(page, server: str, email: str) -> None:  # type: ignore[no-untyped-de
     page.wait_for_selector(".sidebar")
 
 
+def _settled(page) -> None:  # type: ignore[no-untyped-def]
+    """Waits until no htmx request is in flight, so a key acts on what the page now shows."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+
+
 def test_an_agent_answers_a_complaint_and_a_colleague_sees_her(page, browser, server: str) -> None:  # type: ignore[no-untyped-def]
     _login(page, server, "yanis@clameur.local")
     page.goto(server + "/inbox?queue=care")
@@ -28,9 +33,19 @@ def test_an_agent_answers_a_complaint_and_a_colleague_sees_her(page, browser, se
         "data-conversation"
     )
     page.locator(f'#conversation .thread[data-thread="{second}"]').wait_for()
+    _settled(page)
+    # The list refreshes itself: the row chosen with j stays the selected one.
+    page.evaluate("htmx.trigger(document.body, 'inbox-changed')")
+    page.wait_for_function(
+        "(id) => document.querySelector('#inbox-list .conversation-row.is-selected')"
+        "?.dataset.conversation === id && !document.querySelector('.htmx-request')",
+        arg=second,
+    )
     page.keyboard.press("k")
     conversation_id = rows.first.get_attribute("data-conversation")
+    assert conversation_id != second
     page.locator(f'#conversation .thread[data-thread="{conversation_id}"]').wait_for()
+    _settled(page)
     page.keyboard.press("a")
     page.wait_for_function(
         "() => (document.querySelector('#assignee')?.selectedOptions[0]?.text || '')"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 with warnings.catch_warnings():
@@ -179,8 +179,10 @@ class Builders:
                 setattr(row, key, value)
 
     def all(self, model: type) -> list[Any]:
+        """Every row of `model`, oldest first (PostgreSQL returns unordered rows in any order,
+        an updated row often last)."""
         with self.factory() as session:
-            return list(session.scalars(select(model)))
+            return list(session.scalars(select(model).order_by(*inspect(model).primary_key)))
 
 
 @pytest.fixture

@@ -128,3 +128,30 @@ def test_signed_deliveries_are_stored_once_and_read_unsigned_ones_refused(
     queued = build.all(InboundItem)
     assert len(queued) == deliveries[0].posts >= 1
     assert all(item.payload["network"] == "facebook" for item in queued)
+
+
+def test_the_health_view_says_whether_an_account_streams_live(
+    client: Any, build: Any, factory: sessionmaker[Session], workspace: int
+) -> None:
+    box = secret_box(client.app.state.settings)  # type: ignore[attr-defined]
+    with unit_of_work(factory) as session:
+        for handle, stream in (("live", True), ("polled", False)):
+            save_account(
+                session,
+                box,
+                workspace,
+                "mastodon",
+                {
+                    "account_name": handle,
+                    "instance_url": "http://127.0.0.1:9",
+                    "access_token": "token-abcdefghijklmnop-secret",
+                    "hashtags": "acme",
+                    "stream": stream,
+                },
+            )
+    build.user("mia@example.com", Role.manager, "Mia Manager", "en")
+    assert client.sign_in("mia@example.com").status_code == 303
+    page = client.get("/settings/accounts").text
+    assert "streams live" in page
+    assert page.count("on: posts arrive within seconds") == 1
+    assert page.count("off (turn it on in the settings)") == 1

@@ -33,6 +33,7 @@ from clameur.connectors import registry
 from clameur.connectors.base import (
     AuthError,
     Capability,
+    Checkpoint,
     Connector,
     ConnectorConfig,
     ConnectorError,
@@ -49,6 +50,7 @@ from clameur.kit.errors import ClameurError, NotFound
 from clameur.kit.time import utcnow
 from clameur.models import NetworkAccount, WebhookDelivery
 from clameur.pipeline.runner import enqueue_posts
+from clameur.pipeline.schemas import PostIn
 from clameur.settings import Settings
 from clameur.store.engine import unit_of_work
 from clameur.store.rows import workspace_row
@@ -139,7 +141,9 @@ def set_paused(session: Session, account: NetworkAccount, paused: bool) -> None:
     session.flush()
 
 
-def _record_error(account: NetworkAccount, error: Exception, now: datetime) -> None:
+def record_error(account: NetworkAccount, error: Exception, now: datetime) -> None:
+    """Keep a failure on the account: a rate limit or an outage sets when to poll again, a
+    refused token marks it `needs_attention` and tells the managers (once)."""
     account.last_error = str(error)[:2000]
     account.last_error_at = now
     if isinstance(error, AuthError):
@@ -186,10 +190,10 @@ def check_account(
     try:
         identity = connector.check()
     except ConnectorError as error:
-        _record_error(account, error, now)
+        record_error(account, error, now)
         raise
     finally:
-        _save_updated_config(box, account, connector)
+        save_updated_config(box, account, connector)
         connector.close()
     account.handle = identity.handle[:200] or account.handle
     account.display_name = identity.display_name[:200]
@@ -202,9 +206,8 @@ def check_account(
     return identity.handle
 
 
-def _save_updated_config(
-    box: SecretBox, account: NetworkAccount, connector: Connector[Any]
-) -> None:
+def save_updated_config(box: SecretBox, account: NetworkAccount, connector: Connector[Any]) -> None:
+    """Store the connector's settings again (encrypted) when it changed them (a new token)."""
     updated = connector.updated_config()
     if updated is not None:
         account.config_encrypted = box.encrypt(updated)
@@ -249,7 +252,7 @@ def poll_account(
         account = session.get(NetworkAccount, account_id)
         if account is None or account.status != "active":
             return result
-        network, workspace_id = account.network, account.workspace_id
+        network = account.network
         account.last_polled_at = utcnow()
         connector = create(network, account_config(box, account))
     try:
@@ -265,31 +268,49 @@ def poll_account(
                     try:
                         fetched = connector.listen(source, checkpoint)
                     except PermanentError as error:
-                        _record_error(account, error, utcnow())
+                        record_error(account, error, utcnow())
                         result.errors.append(f"{source.key}: {error}")
                         break
                     except ConnectorError as error:
-                        _record_error(account, error, utcnow())
-                        _save_updated_config(box, account, connector)
+                        record_error(account, error, utcnow())
+                        save_updated_config(box, account, connector)
                         result.errors.append(f"{source.key}: {error}")
                         result.waiting_until = account.retry_at
                         return result
-                    payloads = [post.model_dump(mode="json") for post in fetched.posts]
-                    if payloads:
-                        enqueue_posts(session, workspace_id, f"{network}:{account_id}", payloads)
-                    account.checkpoints = {
-                        **(account.checkpoints or {}),
-                        source.key: fetched.checkpoint,
-                    }
-                    _count_fetched(account, len(payloads))
-                    account.last_success_at = utcnow()
-                    _save_updated_config(box, account, connector)
-                    result.posts += len(payloads)
+                    result.posts += store_posts(
+                        account,
+                        f"{network}:{account_id}",
+                        fetched.posts,
+                        source.key,
+                        fetched.checkpoint,
+                    )
+                    save_updated_config(box, account, connector)
                 if not fetched.more:
                     break
     finally:
         connector.close()
     return result
+
+
+def store_posts(
+    account: NetworkAccount,
+    origin: str,
+    posts: list[PostIn],
+    source_key: str,
+    checkpoint: Checkpoint | None,
+) -> int:
+    """Queue posts an account read, with the checkpoint that follows them (None: keep the
+    stored one), and count them in its health, in the caller's transaction; how many."""
+    session = object_session(account)
+    assert session is not None
+    payloads = [post.model_dump(mode="json") for post in posts]
+    if payloads:
+        enqueue_posts(session, account.workspace_id, origin, payloads)
+    if checkpoint is not None:
+        account.checkpoints = {**(account.checkpoints or {}), source_key: checkpoint}
+    _count_fetched(account, len(payloads))
+    account.last_success_at = utcnow()
+    return len(payloads)
 
 
 def _count_fetched(account: NetworkAccount, count: int) -> None:
@@ -390,7 +411,7 @@ def backfill_account(
         with unit_of_work(factory) as session:
             account = session.get(NetworkAccount, account_id)
             if account is not None:
-                _save_updated_config(box, account, connector)
+                save_updated_config(box, account, connector)
         connector.close()
     return progress
 
@@ -405,23 +426,33 @@ def reply_senders(
     account on that network."""
 
     def sender_for(network: str) -> OutboxSender:
+        def replying(session: Session, workspace_id: int) -> NetworkAccount | None:
+            return session.scalars(
+                select(NetworkAccount).where(
+                    NetworkAccount.workspace_id == workspace_id,
+                    NetworkAccount.network == network,
+                    NetworkAccount.status == "active",
+                    NetworkAccount.config_encrypted.is_not(None),
+                )
+            ).first()
+
         def connector_for(workspace_id: int) -> Connector[Any]:
             with unit_of_work(factory) as session:
-                account = session.scalars(
-                    select(NetworkAccount).where(
-                        NetworkAccount.workspace_id == workspace_id,
-                        NetworkAccount.network == network,
-                        NetworkAccount.status == "active",
-                        NetworkAccount.config_encrypted.is_not(None),
-                    )
-                ).first()
+                account = replying(session, workspace_id)
                 if account is None:
                     raise PermanentError(
                         f"no active {network} account is connected in this workspace", network
                     )
                 return create(network, account_config(box, account))
 
-        return OutboxSender(connector_for)
+        def refused(workspace_id: int, error: AuthError) -> None:
+            # As when listening: the account needs attention and the managers are told.
+            with unit_of_work(factory) as session:
+                account = replying(session, workspace_id)
+                if account is not None:
+                    record_error(account, error, utcnow())
+
+        return OutboxSender(connector_for, refused)
 
     senders = {}
     for network in registry.networks():
@@ -613,10 +644,26 @@ class AccountHealth:
     requirements: str
     fetched_today: int
     rate_limited_until: datetime | None
+    # Whether its live stream is on (None: the network has none, or the settings are unread).
+    streaming: bool | None = None
 
 
-def health(session: Session, workspace_id: int) -> list[AccountHealth]:
-    """Every account with its state, what it can do and what its network hides."""
+def _streams(
+    box: SecretBox | None, account: NetworkAccount, capabilities: list[str]
+) -> bool | None:
+    if box is None or Capability.stream.value not in capabilities or not account.config_encrypted:
+        return None
+    try:
+        return bool(getattr(account_config(box, account), "stream", False))
+    except ClameurError:
+        return None
+
+
+def health(
+    session: Session, workspace_id: int, box: SecretBox | None = None
+) -> list[AccountHealth]:
+    """Every account with its state, what it can do and what its network hides (and, given
+    the box that reads their settings, whether each streams live)."""
     now = utcnow()
     out = []
     for account in list_accounts(session, workspace_id):
@@ -639,6 +686,7 @@ def health(session: Session, workspace_id: int) -> list[AccountHealth]:
                 rate_limited_until=account.retry_at
                 if account.retry_at and account.retry_at > now
                 else None,
+                streaming=_streams(box, account, capabilities),
             )
         )
     return out

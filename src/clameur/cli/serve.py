@@ -33,13 +33,14 @@ def serve_command(
         config = settings()
         _engine, factory = open_store(config)
         app = create_app(config, factory)
-        background: list[Runner | DemoReplay] = []
+        background: list[Any] = []
         use_runner = config.pipeline.embedded_runner if runner is None else runner
         with_demo = demo or config.demo.enabled
         if use_runner:
             embedded = _runner(config, factory, with_demo)
             embedded.start_thread()
             background.append(embedded)
+            background.append(_streams(config, factory))
         if with_demo:
             from clameur.connectors.demo.workspace import DEMO_WORKSPACE
             from clameur.workspaces.service import get_workspace
@@ -75,12 +76,15 @@ def _runner(config: Any, factory: Any, demo: bool) -> Runner:
         reply_senders,
         secret_box,
     )
+    from clameur.publishing.senders import ConnectorPublisher
     from clameur.radar.channels import make_sender
 
     base_url = config.web.public_url or f"http://{config.web.host}:{config.web.port}"
     box = secret_box(config)
     senders: dict[str, Any] = dict(reply_senders(factory, box))
-    senders.update(_reply_connectors(factory, config.demo.seed, demo) or {})
+    demo_senders = _reply_connectors(factory, config.demo.seed, demo) or {}
+    senders.update(demo_senders)
+    publisher = ConnectorPublisher(factory, box, fallback=demo_senders.get("demo"))
     return Runner(
         factory,
         config.pipeline.batch_size,
@@ -92,7 +96,17 @@ def _runner(config: Any, factory: Any, demo: bool) -> Runner:
             config.mail, httpx.Client(timeout=10.0), config.web.default_locale, base_url
         ),
         keep_5min_days=config.radar.keep_5min_days,
+        publisher=publisher,
     )
+
+
+def _streams(config: Any, factory: Any) -> Any:
+    """Live streams of the accounts that stream, run by one process among those sharing the
+    database (the others stand by to take over)."""
+    from clameur.accounts.service import secret_box
+    from clameur.accounts.streams import start_streams
+
+    return start_streams(factory, secret_box(config))
 
 
 def _reply_connectors(factory: Any, seed: int, demo: bool) -> dict[str, Any] | None:
@@ -126,9 +140,12 @@ def worker_command(
             console.print(f"Queues drained: {processed['posts']} new posts stored.")
             return
         signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+        streams = _streams(config, factory)
         console.print(f"Worker {worker.name} started; Ctrl-C to stop.")
         try:
             worker.run_forever()
         except KeyboardInterrupt:
             worker.stop()
+        finally:
+            streams.stop()
         console.print(f"Worker stopped after storing {processed['posts']} new posts.")

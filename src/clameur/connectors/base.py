@@ -17,6 +17,11 @@ Networks that push (Meta's webhooks) are received through three transport-neutra
 the web route stays thin: `webhook_handshake` answers the subscription check, `webhook_verify`
 refuses a delivery that is not signed by the network (`WebhookRejected`), and `webhook_events`
 verifies again, then turns the delivery into posts (`PushedPost`).
+
+Networks that stream (Mastodon's server-sent events, X's filtered stream, Bluesky's Jetstream)
+declare `Capability.stream`: `stream` is a generator of `StreamItem`s, a post as it arrives with
+the checkpoint to resume after it, until the `stop` event is set or the network closes the
+connection; it raises the same three kinds of errors, and the caller reconnects.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import threading
 from abc import ABC
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -52,6 +58,10 @@ class Capability(StrEnum):
     webhooks = "webhooks"
     # Answers a direct message in private.
     messages = "messages"
+    # Reads posts as the network publishes them, over one long-lived connection.
+    stream = "stream"
+    # Attaches images (`OutgoingPost.media_urls`) to what it publishes.
+    images = "images"
 
 
 # --- Errors -------------------------------------------------------------------------------
@@ -171,6 +181,18 @@ def _field_kind(annotation: Any, name: str) -> str:
     if name.endswith("url"):
         return "url"
     return "text"
+
+
+def comment_window(note: str = "") -> Any:
+    """The setting "comments on posts of the last N days" that the networks swept post by post
+    share (Facebook, Instagram, LinkedIn): older posts are not read again for new comments."""
+    return Field(
+        default=14,
+        ge=1,
+        le=365,
+        title="Comments on posts of the last ... days",
+        description=f"Older posts are not read again for new comments{note}.",
+    )
 
 
 class ConnectorConfig(BaseModel):
@@ -303,6 +325,16 @@ class FetchResult:
 
 
 @dataclass(frozen=True, slots=True)
+class StreamItem:
+    """What a stream yields: a post as it arrived, or None for a keep-alive (yielded once when
+    connected and at each heartbeat); `checkpoint` is where to resume after it, None where the
+    network cannot resume a stream."""
+
+    post: PostIn | None = None
+    checkpoint: Checkpoint | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OutgoingPost:
     """A post to write on the network: a reply when `in_reply_to` names a post (the network's
     id, as in `PostIn.id`). The same `idempotency_key` never publishes twice."""
@@ -418,6 +450,8 @@ class Connector(ABC, Generic[ConfigT]):
     config_model: ClassVar[type[ConnectorConfig]]
     # What the network does not let Clameur see, in the user's words (shown on the health view).
     limitations: ClassVar[str] = ""
+    # With `Capability.images`: how many images one post takes (None: no documented limit).
+    max_images: ClassVar[int | None] = None
 
     def __init__(self, config: ConfigT) -> None:
         self.config = config
@@ -448,6 +482,14 @@ class Connector(ABC, Generic[ConfigT]):
     ) -> FetchResult:
         """The posts of `source` after `checkpoint` (None: start from now), oldest first."""
         raise self._unsupported("listen")
+
+    def stream_enabled(self) -> bool:
+        """Whether the account streams: the connector can and its settings' `stream` is on."""
+        return self.can(Capability.stream) and bool(getattr(self.config, "stream", False))
+
+    def stream(self, checkpoint: Checkpoint | None, stop: threading.Event) -> Iterator[StreamItem]:
+        """Posts as they are published, from `checkpoint` where the network can resume."""
+        raise self._unsupported("stream")
 
     def conversation(self, post_id: str) -> list[PostIn]:
         """The thread around a post: its ancestors, itself, its replies, in order."""
@@ -483,8 +525,14 @@ class OutboxSender:
     """The inbox outbox's reply sender (`clameur.inbox.outbox.ReplySender`) for one network,
     backed by the connector of the conversation's workspace account."""
 
-    def __init__(self, connector_for_workspace: Callable[[int], Connector[Any]]) -> None:
+    def __init__(
+        self,
+        connector_for_workspace: Callable[[int], Connector[Any]],
+        on_auth_error: Callable[[int, AuthError], None] | None = None,
+    ) -> None:
         self.connector_for_workspace = connector_for_workspace
+        # Told (with the workspace id) when the network refuses the account's token.
+        self.on_auth_error = on_auth_error
 
     def send_reply(
         self, reply: Reply, conversation: Conversation, in_reply_to_post: Post | None
@@ -498,15 +546,20 @@ class OutboxSender:
             if in_reply_to_post.author is None:
                 raise PermanentError("This private message has no sender to answer.")
             private_to = in_reply_to_post.author.handle
-        published = connector.reply(
-            OutgoingPost(
-                text=reply.body,
-                idempotency_key=reply.idempotency_key,
-                in_reply_to=in_reply_to_post.external_id,
-                created_at=reply.created_at,
-                private_to=private_to,
+        try:
+            published = connector.reply(
+                OutgoingPost(
+                    text=reply.body,
+                    idempotency_key=reply.idempotency_key,
+                    in_reply_to=in_reply_to_post.external_id,
+                    created_at=reply.created_at,
+                    private_to=private_to,
+                )
             )
-        )
+        except AuthError as error:
+            if self.on_auth_error is not None:
+                self.on_auth_error(conversation.workspace_id, error)
+            raise
         return published.external_id
 
 

@@ -30,6 +30,7 @@ from clameur.connectors.base import (
     as_object,
     payload_error,
 )
+from clameur.kit.errors import ClameurError
 from clameur.kit.time import parse_datetime, utcnow
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,16 @@ def _error_message(response: httpx.Response) -> str:
     return ""
 
 
+def network_title(network: str) -> str:
+    """The network's name as people write it ("X", "Mastodon"), for messages."""
+    from clameur.connectors import registry  # the registry imports the connectors
+
+    try:
+        return registry.get(network).title
+    except ClameurError:
+        return network
+
+
 def check_response(
     response: httpx.Response, network: str, now: datetime | None = None
 ) -> httpx.Response:
@@ -137,29 +148,30 @@ def check_response(
     now = now or utcnow()
     said = _error_message(response)
     detail = f" ({said})" if said else ""
+    name = network_title(network)
     if status == 429:
         retry_at = retry_at_from_headers(response.headers, now)
         when = retry_at.isoformat(timespec="seconds") if retry_at else "later"
         raise RateLimited(
-            f"{network} rate limit reached; retrying at {when}{detail}.",
+            f"{name} rate limit reached; retrying at {when}{detail}.",
             network,
             retry_at=retry_at,
             now=now,
         )
     if status == 401:
         raise AuthError(
-            f"{network} refused the account's credentials (HTTP 401){detail}: the token has "
+            f"{name} refused the account's credentials (HTTP 401){detail}: the token has "
             "expired or was revoked. Connect the account again.",
             network,
         )
     if status in RETRYABLE_STATUSES:
         raise RetryableError(
-            f"{network} is unavailable (HTTP {status}){detail}; will try again.",
+            f"{name} is unavailable (HTTP {status}){detail}; will try again.",
             network,
             retry_at=retry_at_from_headers(response.headers, now),
             now=now,
         )
-    raise PermanentError(f"{network} refused the request (HTTP {status}){detail}.", network)
+    raise PermanentError(f"{name} refused the request (HTTP {status}){detail}.", network)
 
 
 def json_object(response: httpx.Response, network: str, what: str) -> dict[str, Any]:

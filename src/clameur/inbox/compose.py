@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -40,18 +41,25 @@ LENGTH_LIMITS: dict[str, int] = {
 }
 
 
-def check_body(network: str, body: str) -> str:
-    """The reply's text, stripped, if the network accepts it; else a ClameurError."""
+def check_body(
+    network: str,
+    body: str,
+    limits: Mapping[str, int] = LENGTH_LIMITS,
+    what: str = "reply",
+    verb: str = "reply",
+) -> str:
+    """The text, stripped, if the network accepts it (a reply by default; publishing passes
+    its own limits); else a ClameurError that names the limit."""
     text = body.strip()
     if not text:
-        raise ClameurError("The reply is empty.")
-    limit = LENGTH_LIMITS.get(network)
+        raise ClameurError(f"The {what} is empty.")
+    limit = limits.get(network)
     if limit is None:
-        raise ClameurError(f"Clameur cannot reply on {network}.")
+        raise ClameurError(f"Clameur cannot {verb} on {network}.")
     length = reply_length(network, text)
     if length > limit:
         raise ClameurError(
-            f"The reply is {length} characters long; {network} allows {limit} at most."
+            f"The {what} is {length} characters long; {network} allows {limit} at most."
         )
     return text
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from clameur.connectors.base import Capability
@@ -387,6 +387,29 @@ class _Claim:
     network: str
 
 
+def claim_first(
+    session: Session, statement: Select[*tuple[Any, ...]], model: Any, now: datetime
+) -> Any:
+    """Mark the first row that `statement` selects (its id, status and attempts first)
+    `sending`, counting the attempt; the row as selected, or None when nothing is due or another
+    runner took it first. The model has no "sending since" column: `next_attempt_at` records
+    when this attempt started, which finding a send left by a dead runner needs. The outbox of
+    publications claims the same way."""
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True, of=model)
+    row = session.execute(statement).first()
+    if row is None:
+        return None
+    row_id, status, attempts = row[0], row[1], row[2]
+    claimed = session.execute(
+        update(model)
+        .where(model.id == row_id, model.status == status, model.attempts == attempts)
+        .values(status="sending", attempts=attempts + 1, next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return row if claimed.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
 def _claim_next(
     factory: sessionmaker[Session], networks: list[str], now: datetime
 ) -> _Claim | None:
@@ -409,22 +432,10 @@ def _claim_next(
             .order_by(Reply.created_at, Reply.id)
             .limit(1)
         )
-        if session.get_bind().dialect.name == "postgresql":
-            statement = statement.with_for_update(skip_locked=True, of=Reply)
-        row = session.execute(statement).first()
+        row = claim_first(session, statement, Reply, now)
         if row is None:
             return None
-        reply_id, status, attempts, network = row
-        claimed = session.execute(
-            update(Reply)
-            .where(Reply.id == reply_id, Reply.status == status, Reply.attempts == attempts)
-            # The model has no "sending since" column: next_attempt_at records when this
-            # attempt started, which is what finding a stuck reply needs.
-            .values(status="sending", attempts=attempts + 1, next_attempt_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            return None
+        reply_id, _status, attempts, network = row
         return _Claim(reply_id, attempts + 1, network)
 
 
@@ -511,6 +522,20 @@ def _record_sent(
         return joined is not None
 
 
+def retry_delay(error: Exception, attempts: int) -> timedelta | None:
+    """When to try a send again after `error` on attempt number `attempts`: the time a rate
+    limit gave, else an exponential back-off; None when it is not worth retrying (a permanent
+    error, or too many attempts). The outbox of publications follows the same rule."""
+    if not isinstance(error, RetryableError) or attempts >= MAX_ATTEMPTS:
+        return None
+    # A connector's error says whether the network gave a time (`requested_delay`); without
+    # one, the outbox backs off on its own instead of a flat default.
+    requested: float | None = getattr(error, "requested_delay", error.delay)
+    if requested is not None:
+        return timedelta(seconds=requested)
+    return min(BACKOFF_BASE * 2 ** (attempts - 1), BACKOFF_MAX)
+
+
 def _record_failure(
     factory: sessionmaker[Session], claim: _Claim, error: Exception, now: datetime
 ) -> str | None:
@@ -520,24 +545,11 @@ def _record_failure(
         if reply is None or not _still_ours(reply, claim):
             return None
         message = str(error) or type(error).__name__
-        retryable = isinstance(error, RetryableError)
-        # A rate limit says when to come back; otherwise back off exponentially.
-        requested: float | None = None
-        if isinstance(error, RetryableSendError):
-            requested = error.requested_delay
-        elif isinstance(error, RetryableError):
-            # A connector's error says whether the network gave a time (`requested_delay`);
-            # without one, the outbox backs off on its own instead of a flat default.
-            requested = getattr(error, "requested_delay", error.delay)
-        if retryable and reply.attempts < MAX_ATTEMPTS:
-            delay = (
-                timedelta(seconds=requested)
-                if requested is not None
-                else min(BACKOFF_BASE * 2 ** (reply.attempts - 1), BACKOFF_MAX)
-            )
+        delay = retry_delay(error, reply.attempts)
+        if delay is not None:
             reply.status, reply.error, reply.next_attempt_at = "queued", message, now + delay
             return "queued"
-        if retryable:
+        if isinstance(error, RetryableError):
             message = f"gave up after {reply.attempts} attempts: {message}"
         reply.status, reply.error, reply.next_attempt_at = "failed", message, None
         audit(

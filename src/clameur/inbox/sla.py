@@ -53,7 +53,6 @@ def _breached(conversation: Conversation, now: datetime) -> list[tuple[str, date
     return found
 
 
-
 def notify_breaches(
     session: Session, now: datetime | None = None, limit: int = 500
 ) -> BreachReport:

@@ -19,6 +19,7 @@ from clameur.models.inbox import (
 )
 from clameur.models.job import InboundItem, Job
 from clameur.models.post import Correction, Match, Post
+from clameur.models.publication import Publication
 from clameur.models.query import SavedQuery
 from clameur.models.radar import (
     Alert,
@@ -53,6 +54,7 @@ __all__ = [
     "Note",
     "Notification",
     "Presence",
+    "Publication",
     "Queue",
     "Reply",
     "Rule",

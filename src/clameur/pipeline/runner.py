@@ -33,6 +33,7 @@ from clameur.pipeline.ingest import validate_record
 from clameur.pipeline.jobs import JobFunction, run_one_job
 from clameur.pipeline.schemas import PostIn
 from clameur.pipeline.stages import BatchResult, new_analyzer, run_batch_isolating_failures
+from clameur.publishing.dispatch import PublicationSender, deliver_due_publications
 from clameur.query import QueryIndex
 from clameur.radar.channels import Sender as AlertSender
 from clameur.radar.channels import deliver_due as deliver_alerts
@@ -162,6 +163,7 @@ class Runner:
         keep_5min_days: int = 35,
         listen: Callable[[], object] | None = None,
         listen_every: float = 30.0,
+        publisher: PublicationSender | None = None,
     ) -> None:
         self.factory = factory
         self.batch_size = batch_size
@@ -169,6 +171,8 @@ class Runner:
         self.jobs = jobs if jobs is not None else JOBS
         # Reply connectors by network: without them, queued replies wait.
         self.connectors = connectors or {}
+        # Publishes the scheduled posts that are due (None: they wait for another runner).
+        self.publisher = publisher
         self.cache = QueryCache()
         self.name = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 10000}"
         self.stop_event = threading.Event()
@@ -190,6 +194,7 @@ class Runner:
     def run_once(self) -> bool:
         """Do one unit of work; False when there was nothing to do."""
         delivered = self.deliver_replies()
+        delivered = self.deliver_publications() or delivered
         self.check_service_levels()
         self.radar_pass()
         self.listen_to_networks()
@@ -209,6 +214,16 @@ class Runner:
             return deliver_due(self.factory, self.connectors).busy
         except Exception:  # noqa: BLE001 - a failing network must not stop ingestion
             log.exception("reply delivery failed")
+            return False
+
+    def deliver_publications(self) -> bool:
+        """Publish the scheduled posts that are due; whether any was handled."""
+        if self.publisher is None:
+            return False
+        try:
+            return deliver_due_publications(self.factory, self.publisher).busy
+        except Exception:  # noqa: BLE001 - a failing network must not stop ingestion
+            log.exception("publishing failed")
             return False
 
     def check_service_levels(self) -> None:

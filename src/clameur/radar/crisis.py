@@ -12,7 +12,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from clameur.inbox.stats import reply_stats
@@ -33,6 +33,12 @@ def active_crisis(session: Session, workspace_id: int) -> CrisisMode | None:
         .where(CrisisMode.workspace_id == workspace_id, CrisisMode.ended_at.is_(None))
         .order_by(CrisisMode.id.desc())
     ).first()
+
+
+def workspaces_in_crisis() -> Select[int]:
+    """The ids of the workspaces where crisis mode is on, as a subquery (publishing's outbox
+    leaves their promotional posts waiting)."""
+    return select(CrisisMode.workspace_id).where(CrisisMode.ended_at.is_(None))
 
 
 def crisis_flag(session: Session, workspace_id: int) -> bool:
@@ -168,6 +174,9 @@ def timeline(session: Session, crisis: CrisisMode, now: datetime | None = None) 
         .order_by(Alert.started_at)
     ).all()
     stats = reply_stats(session, crisis.workspace_id, crisis.started_at, now)
+    # Imported here: publishing asks the radar whether a crisis holds its promotional posts.
+    from clameur.publishing.service import held_count, published_between
+
     return {
         "grain": grain,
         "buckets": hours,
@@ -182,7 +191,8 @@ def timeline(session: Session, crisis: CrisisMode, now: datetime | None = None) 
             for a in alerts
         ],
         "replies": asdict(stats),
-        "posts_published": 0,
+        "posts_published": published_between(session, crisis.workspace_id, crisis.started_at, now),
+        "promotional_held": held_count(session, crisis.workspace_id),
     }
 
 

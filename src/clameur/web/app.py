@@ -35,6 +35,7 @@ from clameur.web.routers import (
     inbox_settings,
     listening,
     posts,
+    publishing,
     queries,
     radar,
 )
@@ -199,6 +200,7 @@ def create_app(settings: Settings, factory: sessionmaker[Session] | None = None)
     app.include_router(posts.router)
     app.include_router(queries.router)
     app.include_router(radar.router)
+    app.include_router(publishing.router)
     app.include_router(accounts.router)
     app.include_router(api.router)
     return app

@@ -71,6 +71,11 @@ ICONS: dict[str, str] = {
     ),
     "flag": '<path d="M4 22V4"/><path d="M4 4h12l-2 4 2 4H4"/>',
     "x": '<path d="M18 6L6 18"/><path d="M6 6l12 12"/>',
+    "send": '<path d="M22 2L11 13"/><path d="M22 2l-7 20-4-9-9-4 20-7z"/>',
+    "calendar": (
+        '<rect x="3" y="4" width="18" height="18" rx="2"/><path d="M16 2v4"/><path d="M8 2v4"/>'
+        '<path d="M3 10h18"/>'
+    ),
     "radar": (
         '<path d="M3 3v18h18"/><path d="M7 15l4-5 3 3 5-7"/><circle cx="19" cy="6" r="1.5"/>'
     ),

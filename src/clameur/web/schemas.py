@@ -155,3 +155,35 @@ class AlertRead(BaseModel):
     score: float
     peak_value: float
     updates: int
+
+
+class PublicationCreate(BaseModel):
+    """A post to publish on one or more of the workspace's accounts."""
+
+    body: str = Field(min_length=1, max_length=63206)
+    account_ids: list[int] = Field(min_length=1)
+    # When to publish (UTC when no offset is given); now when absent.
+    scheduled_at: datetime | None = None
+    promotional: bool = False
+    media_urls: list[str] = Field(default_factory=list)
+
+
+class PublicationRead(BaseModel):
+    """A post for one account, on its way through the outbox or published."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    batch_key: str
+    account_id: int
+    network: str
+    body: str
+    media_urls: list[str]
+    promotional: bool
+    status: str
+    scheduled_at: datetime
+    attempts: int
+    error: str | None
+    external_id: str | None
+    url: str | None
+    sent_at: datetime | None

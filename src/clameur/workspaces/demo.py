@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -15,11 +15,20 @@ from clameur.connectors.demo.workspace import DEMO_USERS, DEMO_WORKSPACE
 from clameur.inbox.triage import ensure_inbox_defaults
 from clameur.kit.time import utcnow
 from clameur.listening.service import create_query, list_queries, load_query_index
-from clameur.models import Competitor, Post, SavedQuery, SavedReply, User, Workspace
+from clameur.models import (
+    Competitor,
+    Post,
+    Publication,
+    SavedQuery,
+    SavedReply,
+    User,
+    Workspace,
+)
 from clameur.nlp.analysis import Analyzer
 from clameur.pipeline.ingest import validate_record
 from clameur.pipeline.schemas import PostIn
 from clameur.pipeline.stages import run_batch
+from clameur.publishing.service import compose, publishing_accounts
 from clameur.radar.service import list_rules, save_rule
 from clameur.store.engine import unit_of_work
 from clameur.workspaces.service import add_account, add_user, create_workspace
@@ -57,6 +66,68 @@ DEMO_SAVED_REPLIES = (
         "days. DM us your order number if needed. {agent}, for {brand}",
     },
 )
+
+
+# The demo team's publishing calendar: (days from now, hour, networks, promotional, by, text).
+# The one due now goes out as soon as the demo runs; Yanis's waits for a manager.
+DEMO_PUBLICATIONS: tuple[tuple[int, int, tuple[str, ...], bool, str, str], ...] = (
+    (
+        0,
+        -1,
+        ("mastodon", "bluesky"),
+        False,
+        "camille@clameur.local",
+        "Navettes : départs toutes les 15 minutes depuis la gare jusqu'à 2 h du matin. #LueursFest",
+    ),
+    (
+        1,
+        10,
+        ("x", "facebook", "linkedin"),
+        False,
+        "camille@clameur.local",
+        "Programme de samedi : ouverture des portes à 16 h, premier concert à 17 h 30 sur la "
+        "scène des Pins. #LueursFest",
+    ),
+    (
+        2,
+        18,
+        ("x", "mastodon", "bluesky"),
+        True,
+        "camille@clameur.local",
+        "Dernières places pour le pass 3 jours : -20 % jusqu'à dimanche minuit ! #LueursFest",
+    ),
+    (
+        3,
+        12,
+        ("x", "facebook"),
+        False,
+        "yanis@clameur.local",
+        "Objets trouvés : passez au stand accueil près de l'entrée nord, ouvert de 10 h à 20 h.",
+    ),
+)
+
+
+def _demo_publications(session: Session, workspace_id: int, now: datetime) -> None:
+    """Fill the publishing calendar, once."""
+    if session.scalar(select(Publication.id).where(Publication.workspace_id == workspace_id)):
+        return
+    accounts = {a.network: a.id for a in publishing_accounts(session, workspace_id, True)}
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    for days, hour, networks, promotional, email, text in DEMO_PUBLICATIONS:
+        author = session.scalars(select(User).where(User.email == email)).one()
+        when = now if hour < 0 else midnight + timedelta(days=days, hours=hour)
+        ids = [accounts[n] for n in networks if n in accounts]
+        compose(
+            session,
+            workspace_id,
+            author,
+            text,
+            ids,
+            when,
+            promotional,
+            include_unconnected=True,
+            now=now,
+        )
 
 
 # The radar's rules of the demo: the detector on every post, and a plain rule on complaints.
@@ -140,6 +211,7 @@ def ensure_demo_workspace(session: Session) -> tuple[Workspace, int, int]:
         )
         if found is None:
             session.add(SavedReply(workspace_id=workspace.id, **template))
+    _demo_publications(session, workspace.id, utcnow())
     return workspace, users, queries
 
 

@@ -18,12 +18,38 @@ docs.bsky.app:
 - replies and posts, a `app.bsky.feed.post` record with its reply references
   (https://docs.bsky.app/docs/advanced-guides/posts#replies) written with
   `com.atproto.repo.putRecord` (https://docs.bsky.app/docs/api/com-atproto-repo-put-record);
+- images: each is downloaded (`clameur.connectors.media`), uploaded with
+  `com.atproto.repo.uploadBlob` with its media type
+  (https://docs.bsky.app/docs/api/com-atproto-repo-upload-blob), and the post record embeds the
+  returned blobs as `app.bsky.embed.images`, at most 4, each at most 1,000,000 bytes, with an
+  empty alt text (https://docs.bsky.app/docs/advanced-guides/posts#images-embeds, the lexicon
+  https://github.com/bluesky-social/atproto/blob/main/lexicons/app/bsky/embed/images.json);
 - rate limits, HTTP 429 with `ratelimit-reset` (a Unix time)
-  (https://docs.bsky.app/docs/advanced-guides/rate-limits).
+  (https://docs.bsky.app/docs/advanced-guides/rate-limits);
+- refusals (https://atproto.com/specs/xrpc, "Summary of HTTP Status Codes"): 401 (`AuthMissing`,
+  `AuthenticationRequired`) and 400 `ExpiredToken`/`InvalidToken` mean the session must be
+  renewed, which is done once with the app password; 403 means the client lacks permission for
+  the endpoint, which a new sign-in does not change.
+
+Streaming (optional, the account's "Live stream" setting) reads Jetstream
+(https://docs.bsky.app/blog/jetstream, https://github.com/bluesky-social/jetstream): a websocket
+`/subscribe?wantedCollections=app.bsky.feed.post&cursor=<time_us>` on a public instance run by
+Bluesky (or the one set in the account), sending JSON events; a `commit` event with the
+operation `create` carries the new post's record, its author's DID and its record key. Its
+`time_us` is the checkpoint: a reconnection asks for the events from there, so nothing published
+meanwhile is missed (Jetstream keeps about a day). Jetstream is the whole network's firehose
+without any keyword filter, so the connector keeps the posts that match one of the account's
+searches, read with Clameur's own query language (words, "phrases", #tags, OR, -word, lang:;
+Bluesky-only operators such as from: do not apply to the stream), and the posts that mention
+the account, answer one of its posts or quote one. Authors are known by DID in Jetstream: their
+handle and name are looked up with `app.bsky.actor.getProfiles` for the posts kept. The sync
+websocket client of the `websockets` library is used (https://websockets.readthedocs.io).
 
 Bluesky has no idempotency header. A reply's record key is a TID derived from the reply's
 creation time and its idempotency key, and it is written with putRecord: sending the same reply
-again rewrites the same record with the same content instead of creating a second post.
+again rewrites the same record with the same content instead of creating a second post. A
+publication with images tried again uploads them again: the same bytes are the same blob (a
+blob's id is the hash of its content), so the record written is the same.
 
 Checkpoints: results come newest first and a cursor pages back in time. A checkpoint holds the
 time up to which everything was read (`since`), the cursor of a sweep in progress, and the posts
@@ -34,9 +60,13 @@ the previous one by a few minutes (late indexing) without returning a post twice
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, ClassVar, TypeVar
 
 from atproto import Client, models
@@ -56,6 +86,13 @@ from atproto_client.request import Request
 from atproto_client.utils.facet_detection import detect_facets
 from atproto_core.exceptions import AtProtocolError
 from pydantic import Field, SecretStr, ValidationError, field_validator
+from websockets.exceptions import (
+    ConnectionClosedError,
+    InvalidStatus,
+    InvalidURI,
+    WebSocketException,
+)
+from websockets.sync.client import ClientConnection, connect
 
 from clameur.connectors.base import (
     AccountIdentity,
@@ -64,6 +101,7 @@ from clameur.connectors.base import (
     Checkpoint,
     Connector,
     ConnectorConfig,
+    ConnectorError,
     FetchResult,
     ListenSource,
     OutgoingPost,
@@ -71,16 +109,20 @@ from clameur.connectors.base import (
     Published,
     RateLimited,
     RetryableError,
+    StreamItem,
     as_utc,
     payload_error,
     payload_time,
     validation_problem,
 )
-from clameur.connectors.http import retry_at_from_headers, with_retries
+from clameur.connectors.http import USER_AGENT, retry_at_from_headers, with_retries
+from clameur.connectors.media import Image, download_images
 from clameur.connectors.sweep import Sweep
 from clameur.kit.time import parse_datetime, utcnow
 from clameur.pipeline.schemas import AuthorIn, PostIn
+from clameur.query import PostDoc, Query, QuerySyntaxError, parse
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 NETWORK = "bluesky"
 PAGE_LIMIT = 100
@@ -88,6 +130,13 @@ POST_COLLECTION = "app.bsky.feed.post"
 # Search and notifications are re-read this far back, for posts indexed late.
 OVERLAP = timedelta(minutes=10)
 NOTIFICATION_REASONS = frozenset({"mention", "reply", "quote"})
+JETSTREAM_URL = "wss://jetstream2.us-east.bsky.network/subscribe"
+# Profiles remembered by DID, so that a busy author is looked up once.
+PROFILE_CACHE = 5_000
+_MENTION = "app.bsky.richtext.facet#mention"
+MAX_IMAGES = 4
+# The blob limit of app.bsky.embed.images.
+MAX_IMAGE_BYTES = 1_000_000
 _TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthenticationRequired"})
 _ACCOUNT_ERRORS = frozenset({"AccountTakedown", "AccountDeactivated", "AccountSuspended"})
 
@@ -123,6 +172,18 @@ class BlueskyConfig(ConnectorConfig):
         title="Mentions",
         description="Bring mentions, replies and quotes of the account to the inbox.",
     )
+    stream: bool = Field(
+        default=False,
+        title="Live stream",
+        description="Also read Bluesky's public firehose (Jetstream) and keep, within seconds, "
+        "the posts matching the searches and those mentioning the account. Optional: the "
+        "searches and mentions are read every few minutes anyway.",
+    )
+    jetstream_url: str = Field(
+        default=JETSTREAM_URL,
+        title="Jetstream address",
+        description="The Jetstream instance to read (a public one run by Bluesky by default).",
+    )
     # The signed-in session (tokens), kept so a restart does not sign in again.
     session: SecretStr | None = Field(default=None, json_schema_extra={"form": False})
 
@@ -139,6 +200,15 @@ class BlueskyConfig(ConnectorConfig):
     def _service_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
         return value if "://" in value else "https://" + value
+
+    @field_validator("jetstream_url")
+    @classmethod
+    def _jetstream_url(cls, value: str) -> str:
+        value = value.strip() or JETSTREAM_URL
+        value = value if "://" in value else "wss://" + value
+        return (
+            value if value.rstrip("/").endswith("/subscribe") else value.rstrip("/") + "/subscribe"
+        )
 
 
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
@@ -183,13 +253,24 @@ class BlueskyConnector(Connector[BlueskyConfig]):
     network: ClassVar[str] = NETWORK
     title: ClassVar[str] = "Bluesky"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.listen, Capability.conversations, Capability.reply, Capability.publish}
+        {
+            Capability.listen,
+            Capability.conversations,
+            Capability.reply,
+            Capability.publish,
+            Capability.stream,
+            Capability.images,
+        }
     )
     config_model: ClassVar[type[ConnectorConfig]] = BlueskyConfig
+    max_images: ClassVar[int | None] = MAX_IMAGES
     limitations: ClassVar[str] = (
         "Search returns what Bluesky's search indexes, and a search page may not reach back "
         "through the whole result set; posts from blocked or muted accounts and from accounts "
-        "that hide from logged-out views may be missing. Direct messages are not read."
+        "that hide from logged-out views may be missing. Direct messages are not read. The "
+        "live stream (Jetstream) sees every public post but matches the searches with "
+        "Clameur's own query language: Bluesky's own operators (from:, since:) only apply to "
+        "the regular search."
     )
 
     def __init__(
@@ -205,6 +286,8 @@ class BlueskyConnector(Connector[BlueskyConfig]):
         self.client = Client(base_url=config.service_url, request=Request(timeout=timeout))
         self.client.on_session_change(self._session_changed)
         self._signed_in = False
+        self._profiles: dict[str, Any] = {}
+        self._socket: ClientConnection | None = None
 
     # --- session ---------------------------------------------------------------------------
 
@@ -291,6 +374,16 @@ class BlueskyConnector(Connector[BlueskyConfig]):
             if code in _ACCOUNT_ERRORS:
                 raise AuthError(
                     f"Bluesky says the account is not active ({code}: {message}).", NETWORK
+                ) from None
+            if error.response is not None and error.response.status_code == 403:
+                # The session is valid but may not do this: signing in again would not help
+                # (and sign-ins are limited).
+                raise AuthError(
+                    f"Bluesky refused the app password access to this ({_describe(error)}). "
+                    "Create a new app password for Clameur in Bluesky (Settings > Privacy and "
+                    "security > App passwords) and enter it; on another server (PDS), ask its "
+                    "operator whether apps may do this.",
+                    NETWORK,
                 ) from None
             if isinstance(error, UnauthorizedError) or code in _TOKEN_ERRORS:
                 raise _SessionRejected(message or code) from None
@@ -455,6 +548,160 @@ class BlueskyConnector(Connector[BlueskyConfig]):
             posts=[convert(entity) for entity in posts], checkpoint=state.dump(), more=more
         )
 
+    # --- the live stream (Jetstream) --------------------------------------------------------
+
+    def stream_enabled(self) -> bool:
+        """Whether the account streams: its setting is on and it has searches or mentions."""
+        return super().stream_enabled() and bool(self.config.searches or self.config.mentions)
+
+    def stream_queries(self) -> list[Query]:
+        """The account's searches in Clameur's query language; a search it cannot read (a
+        Bluesky operator) is kept as its plain words."""
+        queries = []
+        for term in self.config.searches:
+            try:
+                queries.append(parse(term))
+                continue
+            except QuerySyntaxError:
+                pass
+            words = [word.replace('"', "") for word in term.split() if ":" not in word]
+            words = [word for word in words if word]
+            if words:
+                log.info("Bluesky stream: the search %r is matched as the words %s", term, words)
+                queries.append(parse(" ".join(f'"{word}"' for word in words)))
+        return queries
+
+    def stream(self, checkpoint: Checkpoint | None, stop: threading.Event) -> Iterator[StreamItem]:
+        """New posts of the whole network, from Jetstream, that match a search or concern the
+        account; the checkpoint is Jetstream's `time_us` cursor."""
+        queries = self.stream_queries()
+        did = self._call(lambda: self.did) if self.config.mentions else None
+        cursor = (checkpoint or {}).get("cursor")
+        query = f"wantedCollections={POST_COLLECTION}"
+        if isinstance(cursor, int) and cursor > 0:
+            query += f"&cursor={cursor}"
+        with self._open(f"{self.config.jetstream_url}?{query}") as socket:
+            self._socket = socket
+            try:
+                yield StreamItem()
+                while not stop.is_set():
+                    try:
+                        message = socket.recv(timeout=1.0)
+                    except TimeoutError:
+                        yield StreamItem()
+                        continue
+                    except ConnectionClosedError as error:
+                        raise RetryableError(
+                            f"Jetstream closed the connection ({error}); reconnecting.", NETWORK
+                        ) from None
+                    except WebSocketException:
+                        return  # closed normally (or by `close`): the caller reconnects
+                    item = self._stream_event(message, queries, did)
+                    if item is not None:
+                        yield item
+            finally:
+                self._socket = None
+
+    def _open(self, url: str) -> ClientConnection:
+        try:
+            return connect(
+                url,
+                open_timeout=10,
+                close_timeout=2,
+                user_agent_header=USER_AGENT,
+                max_size=4 * 1024 * 1024,
+            )
+        except InvalidStatus as error:
+            status = error.response.status_code
+            if status == 429:
+                retry_at = retry_at_from_headers(error.response.headers)
+                raise RateLimited(
+                    "Jetstream refused the connection (HTTP 429).", NETWORK, retry_at=retry_at
+                ) from None
+            if status >= 500:
+                raise RetryableError(
+                    f"Jetstream is unavailable (HTTP {status}); will try again.", NETWORK
+                ) from None
+            raise PermanentError(
+                f"Jetstream refused the connection (HTTP {status}): check its address.", NETWORK
+            ) from None
+        except InvalidURI:
+            raise PermanentError(
+                f"{url!r} is not a Jetstream address (wss://host/subscribe).", NETWORK
+            ) from None
+        except (OSError, WebSocketException) as error:
+            raise RetryableError(
+                f"Jetstream could not be reached ({type(error).__name__}: {error}).", NETWORK
+            ) from None
+
+    def _stream_event(
+        self, message: str | bytes, queries: list[Query], did: str | None
+    ) -> StreamItem | None:
+        """What one Jetstream event brings: its cursor, and its post when the account wants
+        it; an event that cannot be read is logged and skipped."""
+        try:
+            event = json.loads(message)
+        except ValueError:
+            log.warning("Jetstream: skipped a message that is not JSON: %.200r", message)
+            return None
+        if not isinstance(event, dict):
+            return None
+        time_us = event.get("time_us")
+        checkpoint = {"cursor": time_us} if isinstance(time_us, int) else None
+        commit = event.get("commit")
+        if (
+            event.get("kind") != "commit"
+            or not isinstance(commit, dict)
+            or commit.get("operation") != "create"
+            or commit.get("collection") != POST_COLLECTION
+            or not isinstance(commit.get("record"), dict)
+        ):
+            return StreamItem(checkpoint=checkpoint) if checkpoint else None
+        author = str(event.get("did") or "")
+        record = commit["record"]
+        if not author or not self._wanted(record, author, queries, did):
+            return StreamItem(checkpoint=checkpoint)
+        uri = f"at://{author}/{POST_COLLECTION}/{commit.get('rkey')}"
+        try:
+            typed = models.get_or_create(record, strict=False)
+            post = self._to_post(uri, self._profile(author), typed)
+        except (ConnectorError, ModelError, ValidationError, ValueError) as error:
+            log.warning("Jetstream: skipped the post %s: %s", uri, error)
+            return StreamItem(checkpoint=checkpoint)
+        return StreamItem(post, checkpoint)
+
+    def _wanted(
+        self, record: dict[str, Any], author: str, queries: list[Query], did: str | None
+    ) -> bool:
+        """Whether a new post concerns the account or matches one of its searches."""
+        if did is not None and author != did and _concerns(record, did):
+            return True
+        text = record.get("text")
+        if not queries or not isinstance(text, str) or not text:
+            return False
+        langs = record.get("langs")
+        lang = langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None
+        doc = PostDoc.from_fields(text, lang=lang, network=NETWORK)
+        return any(query.matches(doc) for query in queries)
+
+    def _profile(self, did: str) -> Any:
+        """An author's profile (handle, name), looked up once; the DID alone when unknown."""
+        known = self._profiles.get(did)
+        if known is not None:
+            return known
+        try:
+            found = self._call(lambda: self.client.get_profiles([did]))
+            profiles = _get(found, "profiles") or []
+        except ConnectorError as error:
+            log.info("Jetstream: no profile for %s (%s)", did, error)
+            profiles = []
+        if not profiles:
+            return SimpleNamespace(handle=did, display_name="")
+        if len(self._profiles) >= PROFILE_CACHE:
+            self._profiles.clear()
+        self._profiles[did] = profiles[0]
+        return profiles[0]
+
     def conversation(self, post_id: str) -> list[PostIn]:
         """The thread of a post: its parents, itself, and the replies below it."""
         answer = self._call(
@@ -476,11 +723,23 @@ class BlueskyConnector(Connector[BlueskyConfig]):
 
     def _write(self, post: OutgoingPost, reply: Any = None) -> Published:
         created = as_utc(post.created_at or utcnow())
+        images = download_images(post.media_urls, NETWORK, MAX_IMAGE_BYTES, max_count=MAX_IMAGES)
+        embed = (
+            models.AppBskyEmbedImages.Main(
+                images=[
+                    models.AppBskyEmbedImages.Image(alt="", image=self._upload(image))
+                    for image in images
+                ]
+            )
+            if images
+            else None
+        )
         record = models.AppBskyFeedPost.Record(
             text=post.text,
             created_at=created.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             reply=reply,
             facets=detect_facets(post.text) or None,
+            embed=embed,
         )
         rkey = record_key(post.idempotency_key, created)
         did = self._call(lambda: self.did)
@@ -490,6 +749,15 @@ class BlueskyConnector(Connector[BlueskyConfig]):
         written = self._call(lambda: self.client.com.atproto.repo.put_record(data))
         uri = str(_required(written, "uri", "written record"))
         return Published(external_id=uri, url=post_url(uri, self.config.handle))
+
+    def _upload(self, image: Image) -> Any:
+        """The blob of one image, uploaded with its media type."""
+        uploaded = self._call(
+            lambda: self.client.com.atproto.repo.upload_blob(
+                image.content, headers={"Content-Type": image.content_type}
+            )
+        )
+        return _required(uploaded, "blob", "uploaded blob")
 
     def reply(self, post: OutgoingPost) -> Published:
         """Reply under `post.in_reply_to` (an AT URI), in its thread; once per key."""
@@ -520,8 +788,35 @@ class BlueskyConnector(Connector[BlueskyConfig]):
         return self._write(post)
 
     def close(self) -> None:
-        """Close the HTTP client."""
+        """Close the HTTP client and the stream's connection."""
+        socket = self._socket
+        if socket is not None:
+            socket.close()
         self.client.request.close()
+
+
+def _concerns(record: dict[str, Any], did: str) -> bool:
+    """Whether a post record mentions the account, answers one of its posts or quotes one."""
+    own = f"at://{did}/"
+    for facet in record.get("facets") or []:
+        for feature in (facet.get("features") or []) if isinstance(facet, dict) else []:
+            if isinstance(feature, dict) and feature.get("$type") == _MENTION:
+                if feature.get("did") == did:
+                    return True
+    reply = record.get("reply")
+    if isinstance(reply, dict):
+        for link in ("parent", "root"):
+            target = reply.get(link)
+            if isinstance(target, dict) and str(target.get("uri") or "").startswith(own):
+                return True
+    embed = record.get("embed")
+    if isinstance(embed, dict):
+        quoted = embed.get("record")
+        if isinstance(quoted, dict) and isinstance(quoted.get("record"), dict):
+            quoted = quoted["record"]  # a quote with media: recordWithMedia
+        if isinstance(quoted, dict) and str(quoted.get("uri") or "").startswith(own):
+            return True
+    return False
 
 
 class _SessionRejected(Exception):

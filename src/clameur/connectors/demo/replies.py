@@ -19,9 +19,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from clameur.connectors.base import Published
 from clameur.connectors.demo.workspace import BRAND_ACCOUNTS
 from clameur.kit.time import utcnow
-from clameur.models import Conversation, Post, Reply
+from clameur.models import Conversation, NetworkAccount, Post, Publication, Reply
 
 _THANKS = {
     "fr": ["Merci !", "Merci pour la réponse 🙏", "Super, merci beaucoup"],
@@ -44,8 +45,8 @@ class _Answer:
 
 
 class DemoReplies:
-    """Publishes replies on the demo's networks; `pending_answers` hands back the customers'
-    answers once due (seeded, so a run can be replayed)."""
+    """Publishes replies and posts on the demo's networks; `pending_answers` hands back the
+    customers' answers once due (seeded, so a run can be replayed)."""
 
     def __init__(
         self,
@@ -85,6 +86,17 @@ class DemoReplies:
                 if self.rng.random() < self.answer_probability:
                     self._answers.append(self._answer(conversation, in_reply_to_post, external_id))
         return external_id
+
+    def send_publication(self, publication: Publication, account: NetworkAccount) -> Published:
+        """Publish a post from one of the demo's accounts (once per idempotency key)."""
+        key = publication.idempotency_key
+        external_id = f"post-{key}"
+        with self._lock:
+            replayed = key in self.published or self._already_stored(account.network, external_id)
+            self.published[key] = external_id
+        return Published(
+            external_id, f"https://demo.invalid/{account.network}/{external_id}", replayed=replayed
+        )
 
     def _answer(self, conversation: Conversation, customer_post: Post, reply_id: str) -> _Answer:
         lang = "fr" if (customer_post.lang or "fr") == "fr" else "en"

@@ -6,7 +6,16 @@ Client code for the Graph API with httpx (shared with Instagram in `clameur.conn
 - the Page's feed, `GET /{page-id}/feed` with `since` and cursor paging
   (https://developers.facebook.com/docs/graph-api/reference/page/feed/,
   https://developers.facebook.com/docs/graph-api/results); publishing,
-  `POST /{page-id}/feed` with `message`;
+  `POST /{page-id}/feed` with `message` (https://developers.facebook.com/docs/pages-api/posts);
+- photos (https://developers.facebook.com/docs/graph-api/reference/page/photos/,
+  https://developers.facebook.com/docs/graph-api/photo-uploads): one image is a photo post,
+  `POST /{page-id}/photos` with `url` (Meta fetches the public address) and `message`, which
+  answers the photo's `id` and the Page post's `post_id`; several are each uploaded unpublished
+  (`published=false`), then published together by `POST /{page-id}/feed` with `message` and
+  `attached_media[i]={"media_fbid": <photo id>}`. Meta takes photos under 4 MB in JPG, PNG, GIF,
+  TIFF, HEIF or WebP (its refusal says so: "Photos should be less than 4 MB and saved as JPG,
+  PNG, GIF, TIFF, HEIF or WebP files"); each address is checked against that first
+  (`clameur.connectors.media`), so a wrong one is refused, naming it, before anything is written;
 - comments, `GET /{object-id}/comments` with `filter=stream` (replies included, each with its
   `parent`) and `order=reverse_chronological`; replying, `POST /{object-id}/comments`
   (https://developers.facebook.com/docs/graph-api/reference/object/comments);
@@ -26,10 +35,14 @@ never store one twice.
 Writes: the Graph API has no idempotency key, and a write that timed out may have happened.
 Before replying or publishing, the connector looks for the same text already written by the
 Page under the same comment (or in its recent posts) and returns it instead of writing twice.
+A photo post is in the feed with its text like any other, so the same look-up covers it; photos
+uploaded unpublished for a post that then failed stay unpublished (invisible) and are uploaded
+again on the next try.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -38,6 +51,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from clameur.connectors.base import (
     AccountIdentity,
+    Capability,
     Checkpoint,
     ConnectorConfig,
     FetchResult,
@@ -46,11 +60,13 @@ from clameur.connectors.base import (
     PermanentError,
     Published,
     PushedPost,
+    comment_window,
     payload_error,
     required,
     validation_problem,
     written_since,
 )
+from clameur.connectors.media import download_images
 from clameur.connectors.meta import (
     MetaConfig,
     MetaConnector,
@@ -73,6 +89,11 @@ THREAD_PAGES = 20
 # Feed items that are posts (other feed changes are reactions, likes, shares, edits).
 POST_ITEMS = frozenset({"status", "post", "photo", "video", "share", "link"})
 POST_FIELDS = "id,message,story,created_time,updated_time,from{id,name},permalink_url"
+# Meta's photo limits (its refusal names them).
+MAX_IMAGE_BYTES = 4_000_000
+PHOTO_TYPES = frozenset(
+    {"image/jpeg", "image/png", "image/gif", "image/tiff", "image/heif", "image/heic", "image/webp"}
+)
 COMMENT_FIELDS = (
     "id,message,created_time,from{id,name},parent{id},permalink_url,like_count,comment_count,"
     "attachment{type}"
@@ -109,13 +130,7 @@ class FacebookConfig(MetaConfig):
         title="Comments",
         description="Bring the comments on the Page's posts to the inbox.",
     )
-    comment_window_days: int = Field(
-        default=14,
-        ge=1,
-        le=365,
-        title="Comments on posts of the last ... days",
-        description="Older posts are not read again for new comments (webhooks still bring them).",
-    )
+    comment_window_days: int = comment_window(" (webhooks still bring them)")
 
     @field_validator("page_id")
     @classmethod
@@ -132,6 +147,7 @@ class FacebookConnector(MetaConnector[FacebookConfig]):
     network: ClassVar[str] = NETWORK
     title: ClassVar[str] = TITLE
     config_model: ClassVar[type[ConnectorConfig]] = FacebookConfig
+    capabilities: ClassVar[frozenset[Capability]] = MetaConnector.capabilities | {Capability.images}
     limitations: ClassVar[str] = (
         "Only your own Page: its posts, visitors' posts, the comments on them, and the private "
         "messages people send it. Posts elsewhere on Facebook that name your brand are not "
@@ -366,8 +382,8 @@ class FacebookConnector(MetaConnector[FacebookConfig]):
         return Published(external_id=str(required(written, "id", TITLE, "written comment")))
 
     def publish(self, post: OutgoingPost) -> Published:
-        """Post on the Page's feed; a Page post with the same text written since the
-        publication was created is returned instead of publishing twice."""
+        """Post on the Page's feed, with its images as a photo post; a Page post with the same
+        text written since the publication was created is returned instead of publishing twice."""
         since = written_since(post)
         recent = self.graph.get(
             f"{self.config.page_id}/feed",
@@ -385,9 +401,29 @@ class FacebookConnector(MetaConnector[FacebookConfig]):
                 return Published(
                     external_id=str(item["id"]), url=self._post_url(str(item["id"])), replayed=True
                 )
-        written = self.graph.post(f"{self.config.page_id}/feed", {"message": post.text})
-        post_id = str(required(written, "id", TITLE, "published post"))
+        if post.media_urls:
+            post_id = self._publish_photos(post)
+        else:
+            written = self.graph.post(f"{self.config.page_id}/feed", {"message": post.text})
+            post_id = str(required(written, "id", TITLE, "published post"))
         return Published(external_id=post_id, url=self._post_url(post_id))
+
+    def _publish_photos(self, post: OutgoingPost) -> str:
+        """The Page post of `post`'s text with its images: a photo post for one, unpublished
+        photos attached to a feed post for several."""
+        # Meta fetches the addresses itself; checking them first names the one that is wrong.
+        download_images(post.media_urls, NETWORK, MAX_IMAGE_BYTES, accepted=PHOTO_TYPES)
+        photos = f"{self.config.page_id}/photos"
+        if len(post.media_urls) == 1:
+            written = self.graph.post(photos, {"url": post.media_urls[0], "message": post.text})
+            return str(required(written, "post_id", TITLE, "published photo"))
+        form: dict[str, str] = {"message": post.text}
+        for index, url in enumerate(post.media_urls):
+            photo = self.graph.post(photos, {"url": url, "published": "false"})
+            photo_id = str(required(photo, "id", TITLE, "uploaded photo"))
+            form[f"attached_media[{index}]"] = json.dumps({"media_fbid": photo_id})
+        written = self.graph.post(f"{self.config.page_id}/feed", form)
+        return str(required(written, "id", TITLE, "published post"))
 
     def _post_url(self, post_id: str) -> str:
         page, _, local = post_id.partition("_")

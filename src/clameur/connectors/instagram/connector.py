@@ -10,10 +10,19 @@ Client code for the Graph API with httpx (shared with Facebook in `clameur.conne
   (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-media/comments);
 - replies, `POST /{ig-comment-id}/replies`, and comments on a media, `POST /{ig-media-id}/comments`
   (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment/replies);
-- media the account is tagged in, `GET /{ig-user-id}/tags`, and @mentions, which the webhook
-  sends as ids and `GET /{ig-user-id}?fields=mentioned_comment.comment_id(...)` or
-  `mentioned_media.media_id(...)` details
-  (https://developers.facebook.com/docs/instagram-platform/instagram-api-with-facebook-login/mentions);
+- media the account is tagged in, `GET /{ig-user-id}/tags`, polled like the account's media
+  (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/tags);
+- @mentions in a caption or a comment on someone else's media
+  (https://developers.facebook.com/docs/instagram-platform/instagram-api-with-facebook-login/mentions):
+  the `mentions` webhook field sends only `{media_id, comment_id}` (no `comment_id` for a
+  caption), and the account reads them through its own node,
+  `GET /{ig-user-id}?fields=mentioned_comment.comment_id({id}){...}`
+  (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/mentioned_comment)
+  and `mentioned_media.media_id({id}){...}`, whose `comments` field lists the media's comments
+  (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/mentioned_media);
+  it answers them with `POST /{ig-user-id}/mentions` (`media_id`, `comment_id` for a comment,
+  `message`): other people's media cannot be commented on directly, and a tagged photo not at
+  all (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/mentions);
 - publishing, a container `POST /{ig-user-id}/media` (`image_url`, `caption`) checked with
   `GET /{container-id}?fields=status_code`, then `POST /{ig-user-id}/media_publish`
   (https://developers.facebook.com/docs/instagram-platform/content-publishing,
@@ -25,12 +34,25 @@ Client code for the Graph API with httpx (shared with Facebook in `clameur.conne
 Listening: the "comments" source sweeps the media of the last `comment_window_days` days and
 reads the comments of those whose `comments_count` changed since the last sweep (kept in the
 checkpoint); the "tags" source sweeps the media the account is tagged in. The account's own
-comments are left out. Instagram has no idempotency key either: before replying or publishing,
-the connector looks for the same text already written by the account.
+comments are left out. Mentions cannot be listed, only received: the webhook brings them.
+
+A mention is stored under an id of its own, `mention:{media-id}` for a caption and
+`mention:{media-id}:{comment-id}` for a comment (`mention_id`), in the conversation
+`mention:{media-id}`: the inbox answers the latest post of a conversation by its id, and that id
+is all `reply` needs to answer through the mentions endpoint rather than under the account's own
+media.
+
+Instagram has no idempotency key either: before replying or publishing, the connector looks
+for the same text already written by the account; a reply to a mention looks again after a
+failure that leaves it unknown whether Meta wrote it (the account's comments under a mentioned
+caption are read from `mentioned_media{comments}`, its replies to a mentioned comment from
+`mentioned_comment{replies}`, the IG Comment field, which Meta's page for this node does not
+list: if Meta refuses it, the reply is written without that check).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -39,6 +61,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from clameur.connectors.base import (
     AccountIdentity,
+    Capability,
     Checkpoint,
     ConnectorConfig,
     FetchResult,
@@ -48,11 +71,14 @@ from clameur.connectors.base import (
     Published,
     PushedPost,
     RetryableError,
+    comment_window,
     payload_error,
     required,
+    same_words,
     validation_problem,
     written_since,
 )
+from clameur.connectors.http import write_once
 from clameur.connectors.meta import (
     MetaConfig,
     MetaConnector,
@@ -63,6 +89,8 @@ from clameur.connectors.meta import (
 from clameur.connectors.sweep import Sweep
 from clameur.kit.time import utcnow
 from clameur.pipeline.schemas import AuthorIn, PostIn
+
+log = logging.getLogger(__name__)
 
 NETWORK = "instagram"
 TITLE = "Instagram"
@@ -75,6 +103,26 @@ COMMENT_FIELDS = "id,text,timestamp,username,from{id,username},like_count,parent
 THREAD_FIELDS = f"{COMMENT_FIELDS},replies{{{COMMENT_FIELDS}}}"
 # A container is checked this many times (two seconds apart) before publishing.
 CONTAINER_CHECKS = 5
+MENTIONED_COMMENT_FIELDS = "id,text,timestamp,username,like_count,media{id,permalink}"
+# The account's own comments searched for a reply already sent to a mention.
+MENTION_REPLIES = 50
+MENTION = "mention"
+MENTION_MEDIA = "mentioned_media"
+MENTION_COMMENT = "mentioned_comment"
+
+
+def mention_id(media_id: str, comment_id: str | None = None) -> str:
+    """The id Clameur gives a mention: the media, and the comment when it is one."""
+    return f"{MENTION}:{media_id}:{comment_id}" if comment_id else f"{MENTION}:{media_id}"
+
+
+def parse_mention(post_id: str) -> tuple[str, str | None] | None:
+    """The media and comment ids of a mention's id (`mention_id`); None for any other id."""
+    kind, _, rest = post_id.partition(":")
+    media_id, _, comment_id = rest.partition(":")
+    if kind != MENTION or not media_id.isdigit() or not (comment_id.isdigit() or not comment_id):
+        return None
+    return media_id, comment_id or None
 
 
 class InstagramConfig(MetaConfig):
@@ -107,13 +155,7 @@ class InstagramConfig(MetaConfig):
         title="Tagged posts",
         description="Bring the posts the account is tagged in to the inbox.",
     )
-    comment_window_days: int = Field(
-        default=14,
-        ge=1,
-        le=365,
-        title="Comments on posts of the last ... days",
-        description="Older posts are not read again for new comments (webhooks still bring them).",
-    )
+    comment_window_days: int = comment_window(" (webhooks still bring them)")
     # The account's username, read when the account is checked (its own comments are left out).
     username: str | None = Field(default=None, json_schema_extra={"form": False})
 
@@ -132,12 +174,16 @@ class InstagramConnector(MetaConnector[InstagramConfig]):
     network: ClassVar[str] = NETWORK
     title: ClassVar[str] = TITLE
     config_model: ClassVar[type[ConnectorConfig]] = InstagramConfig
+    capabilities: ClassVar[frozenset[Capability]] = MetaConnector.capabilities | {Capability.images}
+    # A single-image post (a carousel would take up to 10).
+    max_images: ClassVar[int | None] = 1
     limitations: ClassVar[str] = (
-        "Only your own professional account: comments on its posts, posts it is tagged in, and "
-        "@mentions in captions and comments (mentions arrive by webhook only, and not from "
-        "private accounts or Stories). Hashtag searches and other people's posts are not "
-        "listened to. Publishing needs an image at a public address; Instagram allows 50 "
-        "published posts a day."
+        "Only your own professional account: comments on its posts, posts it is tagged in "
+        "(Instagram does not let the account answer those), and @mentions in other people's "
+        "captions and comments, answered under the mention (mentions arrive by webhook only, "
+        "and not from private accounts or Stories). Hashtag searches and other people's posts "
+        "are not listened to. Publishing needs an image at a public address; Instagram allows "
+        "50 published posts a day."
     )
     webhook_object: ClassVar[str] = "instagram"
     message_thread: ClassVar[str] = "direct"
@@ -308,7 +354,10 @@ class InstagramConnector(MetaConnector[InstagramConfig]):
 
     def conversation(self, post_id: str) -> list[PostIn]:
         """The media a comment belongs to (or the media itself), then its comments and their
-        replies in order."""
+        replies in order; for a mention, what the account may read of it."""
+        mention = parse_mention(post_id)
+        if mention is not None:
+            return self._mention_thread(*mention)
         media_id = post_id
         try:
             comment = self.graph.get(post_id, {"fields": "id,media{id}"})
@@ -330,11 +379,14 @@ class InstagramConnector(MetaConnector[InstagramConfig]):
     def reply(self, post: OutgoingPost) -> Published:
         """Answer a comment (under its top-level comment: Instagram threads are one level
         deep), or comment on a media; once per text and place; a direct message is answered
-        in private."""
+        in private, a mention through the mentions endpoint."""
         if post.private_to:
             return self.reply_privately(post)
         if not post.in_reply_to:
             raise PermanentError("A reply needs the comment or media it answers.", NETWORK)
+        mention = parse_mention(post.in_reply_to)
+        if mention is not None:
+            return self._reply_to_mention(post, *mention)
         try:
             comment = self.graph.get(post.in_reply_to, {"fields": "id,parent_id"})
         except PermanentError:
@@ -449,19 +501,122 @@ class InstagramConnector(MetaConnector[InstagramConfig]):
         media_id = str(required(value, "media_id", TITLE, "mention"))
         comment_id = value.get("comment_id")
         if comment_id:
-            fields = (
-                f"mentioned_comment.comment_id({comment_id})"
-                "{id,text,timestamp,username,like_count,media{id,permalink}}"
-            )
-            found = self.graph.get(self.config.ig_user_id, {"fields": fields})
-            comment = required(found, "mentioned_comment", TITLE, "mention")
-            base = self.comment_to_post(comment, media_id)
-            base = base.model_copy(update={"in_reply_to": media_id})
+            base = self._mentioned_comment(media_id, str(comment_id))
         else:
-            fields = f"mentioned_media.media_id({media_id}){{{MEDIA_FIELDS}}}"
-            found = self.graph.get(self.config.ig_user_id, {"fields": fields})
-            base = self.media_to_post(required(found, "mentioned_media", TITLE, "mention"))
+            base = self._mentioned_media(media_id)
+        if base.author is not None and self._own(None, base.author.handle):
+            return None
         return pushed(base, "mention", value)
+
+    # --- mentions --------------------------------------------------------------------------
+
+    def _mentioned(self, edge: str, key: str, object_id: str, fields: str) -> dict[str, Any]:
+        """A mention read through the account's node (`mentioned_media` by `media_id`,
+        `mentioned_comment` by `comment_id`)."""
+        found = self.graph.get(
+            self.config.ig_user_id, {"fields": f"{edge}.{key}({object_id}){{{fields}}}"}
+        )
+        value = required(found, edge, TITLE, f"{edge} {object_id}")
+        if not isinstance(value, Mapping):
+            raise payload_error(TITLE, f"{edge} {object_id}", "it is not an object")
+        return dict(value)
+
+    def _mentioned_media(self, media_id: str) -> PostIn:
+        """A media whose caption mentions the account, as a post under its mention id."""
+        media = self._mentioned(MENTION_MEDIA, "media_id", media_id, MEDIA_FIELDS)
+        return self.media_to_post(media).model_copy(
+            update={"id": mention_id(media_id), "conversation_id": mention_id(media_id)}
+        )
+
+    def _mentioned_comment(self, media_id: str, comment_id: str) -> PostIn:
+        """A comment that mentions the account, as a post under its mention id, answering the
+        media's caption (its own mention, when the caption names the account too)."""
+        comment = self._mentioned(
+            MENTION_COMMENT, "comment_id", comment_id, MENTIONED_COMMENT_FIELDS
+        )
+        media = comment.get("media") if isinstance(comment.get("media"), Mapping) else {}
+        post = self.comment_to_post({**comment, "parent_id": None}, media_id)
+        return post.model_copy(
+            update={
+                "id": mention_id(media_id, comment_id),
+                "in_reply_to": mention_id(media_id),
+                "conversation_id": mention_id(media_id),
+                "url": post.url or (media or {}).get("permalink"),
+            }
+        )
+
+    def _mention_thread(self, media_id: str, comment_id: str | None) -> list[PostIn]:
+        """The mentioned caption, when it mentions the account, then the mentioned comment."""
+        thread: list[PostIn] = []
+        try:
+            thread.append(self._mentioned_media(media_id))
+        except PermanentError:
+            if comment_id is None:
+                raise
+            # Only the comment mentions the account: its media cannot be read.
+        if comment_id is not None:
+            thread.append(self._mentioned_comment(media_id, comment_id))
+        return thread
+
+    def _reply_to_mention(
+        self, post: OutgoingPost, media_id: str, comment_id: str | None
+    ) -> Published:
+        """`POST /{ig-user-id}/mentions`: a comment under the mentioned caption, or a reply to
+        the mentioned comment; the account's copy already there is returned instead, before
+        writing and after a failure that leaves it unknown whether Meta wrote it."""
+        data = {"media_id": media_id, "message": post.text}
+        if comment_id is not None:
+            data["comment_id"] = comment_id
+
+        def write() -> Published:
+            written = self.graph.post(f"{self.config.ig_user_id}/mentions", data)
+            return Published(external_id=str(required(written, "id", TITLE, "reply to a mention")))
+
+        def find() -> Published | None:
+            for item in self._mention_answers(media_id, comment_id):
+                if (
+                    isinstance(item, Mapping)
+                    and item.get("id")
+                    and self._own(item.get("from"), item.get("username"))
+                    # Meta drops the @ of mentions in text read through another's media.
+                    and same_words(
+                        str(item.get("text") or "").replace("@", ""), post.text.replace("@", "")
+                    )
+                ):
+                    return Published(external_id=str(item["id"]), replayed=True)
+            return None
+
+        return write_once(write, find, self.graph.attempts, self.sleep)
+
+    def _mention_answers(self, media_id: str, comment_id: str | None) -> list[Any]:
+        """The comments under a mentioned caption, or the replies to a mentioned comment."""
+        answers = "id,text,username,from{id,username}"
+        if comment_id is None:
+            media = self._mentioned(
+                MENTION_MEDIA,
+                "media_id",
+                media_id,
+                f"id,comments.limit({MENTION_REPLIES}){{{answers}}}",
+            )
+            edge, what = media.get("comments"), f"comments of {media_id}"
+        else:
+            try:
+                comment = self._mentioned(
+                    MENTION_COMMENT,
+                    "comment_id",
+                    comment_id,
+                    f"id,replies.limit({MENTION_REPLIES}){{{answers}}}",
+                )
+            except PermanentError as error:
+                log.warning("replies to mention %s not readable: %s", comment_id, error)
+                return []
+            edge, what = comment.get("replies"), f"replies to {comment_id}"
+        if edge is None:
+            return []
+        if not isinstance(edge, Mapping):
+            raise payload_error(TITLE, what, "it is not an edge")
+        data, _ = edge_page(edge, TITLE, what)
+        return data
 
 
 def _with_replies(comment: Mapping[str, Any]) -> list[Mapping[str, Any]]:

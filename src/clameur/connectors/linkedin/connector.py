@@ -2,10 +2,23 @@
 comments on them in; comment threads; comments and posts out.
 
 Client code for LinkedIn's versioned REST API with httpx. Every call sends
-`LinkedIn-Version: YYYYMM` (each version is supported for a year) and
-`X-Restli-Protocol-Version: 2.0.0`; URNs in addresses and queries are URL-encoded
-(https://learn.microsoft.com/en-us/linkedin/marketing/versioning,
-https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/protocol-version):
+`LinkedIn-Version: YYYYMM` and `X-Restli-Protocol-Version: 2.0.0`; URNs in addresses and
+queries are URL-encoded
+(https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/protocol-version).
+
+Versions: LinkedIn releases one a month and supports each "for a minimum of one year before
+sunset" (https://learn.microsoft.com/en-us/linkedin/marketing/versioning); the dates are listed
+at https://learn.microsoft.com/en-us/linkedin/marketing/integrations/migrations (a version
+sunsets about the same day a year after its release: 202601 on January 15, 2027). The default
+is the latest version the documentation showed when it was last checked (202608, "August 2026 -
+Version 202608 (Latest)" at
+https://learn.microsoft.com/en-us/linkedin/marketing/integrations/recent-changes), and the
+version stays an account setting. LinkedIn refuses a sunset or unknown version with HTTP 426
+and `{"status": 426, "code": "NONEXISTENT_VERSION", "message": "Requested version 20250401 is
+not active"}` (the answer as integrators reported it, e.g. https://github.com/n8n-io/n8n/issues/14737,
+https://github.com/PipedreamHQ/pipedream/issues/7739; LinkedIn's pages do not show the body):
+a `PermanentError` that asks for a newer version, never retried.
+
 
 - the organisation's posts, `GET /rest/posts?q=author&author={org URN}&sortBy=CREATED` with
   `start`/`count` paging, and publishing, `POST /rest/posts` (the new post's URN comes back in
@@ -52,10 +65,11 @@ from clameur.connectors.base import (
     PermanentError,
     Published,
     RateLimited,
+    comment_window,
     payload_error,
     written_since,
 )
-from clameur.connectors.http import HttpClient
+from clameur.connectors.http import HttpClient, check_response, with_retries
 from clameur.connectors.linkedin.oauth import SCOPES, refresh_tokens
 from clameur.connectors.sweep import Sweep
 from clameur.kit.time import parse_datetime, utcnow
@@ -65,7 +79,9 @@ NETWORK = "linkedin"
 TITLE = "LinkedIn"
 API_URL = "https://api.linkedin.com"
 OAUTH_URL = "https://www.linkedin.com/oauth/v2"
-LINKEDIN_VERSION = "202601"
+# The latest version documented when this was last checked (see the module's docstring).
+LINKEDIN_VERSION = "202608"
+VERSIONING_URL = "https://learn.microsoft.com/en-us/linkedin/marketing/versioning"
 PAGE_LIMIT = 20
 COMMENT_PAGE = 50
 COMMENT_PAGES = 5
@@ -108,7 +124,10 @@ class LinkedInConfig(ConnectorConfig):
     linkedin_version: str = Field(
         default=LINKEDIN_VERSION,
         title="API version",
-        description="LinkedIn's API version (YYYYMM); each is supported for a year.",
+        description="The version of LinkedIn's API Clameur asks for, as year and month "
+        f"(YYYYMM, for example {LINKEDIN_VERSION}). LinkedIn releases one a month and turns each "
+        "off about a year after its release; when this one is turned off, the account stops "
+        f"with a message: set a newer version here (the latest is listed at {VERSIONING_URL}).",
     )
     listen_posts: bool = Field(
         default=True,
@@ -120,13 +139,7 @@ class LinkedInConfig(ConnectorConfig):
         title="Comments",
         description="Bring the comments on the organisation's posts to the inbox.",
     )
-    comment_window_days: int = Field(
-        default=14,
-        ge=1,
-        le=365,
-        title="Comments on posts of the last ... days",
-        description="Older posts are not read again for new comments.",
-    )
+    comment_window_days: int = comment_window()
     # Filled by the connection flow (see clameur.connectors.linkedin.oauth).
     refresh_token: SecretStr | None = Field(default=None, json_schema_extra={"form": False})
     token_expires_at: str | None = Field(default=None, json_schema_extra={"form": False})
@@ -174,6 +187,25 @@ def activity_of(comment_urn: str) -> str | None:
     """The post a comment URN belongs to (`urn:li:comment:(<post>,<id>)`)."""
     match = _COMMENT_URN.match(comment_urn)
     return match.group(1) if match else None
+
+
+def version_refused(response: httpx.Response, version: str) -> PermanentError | None:
+    """The error for LinkedIn's refusal of the API version (HTTP 426, `NONEXISTENT_VERSION`),
+    telling the user to set a newer one; None for any other answer."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    body = body if isinstance(body, dict) else {}
+    if response.status_code != 426 and body.get("code") != "NONEXISTENT_VERSION":
+        return None
+    said = str(body.get("message") or body.get("code") or "no message").strip()[:200]
+    return PermanentError(
+        f"LinkedIn no longer accepts API version {version} (HTTP {response.status_code}: "
+        f"{said}). LinkedIn turns each version off about a year after its release: set a newer "
+        f"'API version' in this account's settings (the latest is listed at {VERSIONING_URL}).",
+        NETWORK,
+    )
 
 
 def _moment(value: Any, what: str) -> datetime:
@@ -239,7 +271,7 @@ class LinkedInConnector(Connector[LinkedInConfig]):
         for attempt in (1, 2):
             headers = {"Authorization": f"Bearer {self._token()}"}
             try:
-                return client.request(method, path, headers=headers, **kwargs)
+                return self._send(client, method, path, headers=headers, **kwargs)
             except AuthError:
                 # An access token revoked or expired early: refresh it once.
                 if attempt == 2 or self.config.refresh_token is None:
@@ -257,6 +289,25 @@ class LinkedInConnector(Connector[LinkedInConfig]):
                     ) from None
                 raise
         raise AssertionError("unreachable")
+
+    def _send(self, client: HttpClient, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """`client.request`, except that a refused API version is said as such (the generic
+        answer would be "refused the request (HTTP 426)")."""
+
+        def once() -> httpx.Response:
+            response = client.send(method, path, **kwargs)
+            refused = version_refused(response, self.config.linkedin_version)
+            if refused is not None:
+                raise refused
+            return check_response(response, NETWORK)
+
+        return with_retries(
+            once,
+            attempts=client.attempts,
+            max_wait=client.max_wait,
+            base_delay=client.base_delay,
+            sleep=client.sleep,
+        )
 
     def _rate_limited(self, error: RateLimited) -> RateLimited:
         if error.requested_delay is not None:

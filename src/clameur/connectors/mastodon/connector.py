@@ -14,9 +14,37 @@ docs.joinmastodon.org:
   (https://docs.joinmastodon.org/methods/statuses/#context);
 - replies and posts, `POST /api/v1/statuses` with the `Idempotency-Key` header, which Mastodon
   remembers for an hour (https://docs.joinmastodon.org/methods/statuses/#create);
+- images (https://docs.joinmastodon.org/methods/media/#v2, Mastodon.py's `media_post`): each is
+  downloaded (`clameur.connectors.media`, at most 16 MB, Mastodon's default image limit; a server
+  set lower refuses with its own limit), uploaded with `POST /api/v2/media`, which answers 200
+  when the image is processed and 202 (its `url` null) while it is; then
+  `GET /api/v1/media/:id` is asked until it answers 200 with a `url` (206 while processing),
+  and the status is posted with their `media_ids`, at most 4
+  (https://docs.joinmastodon.org/entities/MediaAttachment/). Mastodon.py picks
+  `/api/v2/media` once it read the server's version from `GET /api/v1/instance`
+  (https://docs.joinmastodon.org/methods/instance/#v1; servers older than 3.1.4 get
+  `/api/v1/media`). Uploading needs the `write:media` scope. The Idempotency-Key stays on the
+  status: a retry after the upload uploads the images again (Mastodon deletes media left
+  unattached after a day), and a status already posted with the key is returned;
 - rate limits, `X-RateLimit-Reset` as an ISO 8601 date
   (https://docs.joinmastodon.org/api/rate-limits/); Mastodon.py runs in "throw" mode and keeps
-  the reset time it read (corrected for the server's clock), which becomes `retry_at`.
+  the reset time it read (corrected for the server's clock), which becomes `retry_at`;
+- refusals (https://docs.joinmastodon.org/entities/Error/): a 403 "This action is not allowed"
+  concerns the one call (a post the account may not see or answer); "This action is outside
+  the authorized scopes" and "Your login is ..." (disabled, unconfirmed, pending approval) hold
+  the whole account until a person acts, so they are an `AuthError`.
+
+Streaming (opt-in, the account's "Live stream" setting), server-sent events
+(https://docs.joinmastodon.org/methods/streaming/): `GET /api/v1/streaming/hashtag?tag=` (or
+`/hashtag/local`) per hashtag and `GET /api/v1/streaming/user/notification` for the mentions,
+read on the streaming server that `GET /api/v2/instance` names in `configuration.urls.streaming`
+(https://docs.joinmastodon.org/methods/instance/#v2), the server itself when it names none.
+`update` events carry a Status, `notification` events a Notification; lines starting with ":"
+are heartbeats. Mastodon.py's streaming is not used: it reports any refusal as a network error
+(an expired token would look like an outage) and reconnects on its own; httpx with a small
+event reader maps 401 and 429 like the rest of the connector and leaves reconnecting to the
+caller. A stream cannot resume: what was published while it was down is read by the polling,
+and the store keeps each post once. Searches are not streamed (Mastodon has no such stream).
 
 Checkpoints are the newest id returned per source. A listen asks for `min_id`, the page
 immediately newer than the checkpoint ("since_id" would give the newest page and leave a gap
@@ -29,12 +57,16 @@ https://docs.joinmastodon.org/entities/Context/.
 
 from __future__ import annotations
 
+import json
+import logging
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
+import httpx
 from mastodon import Mastodon
 from mastodon.errors import (
     MastodonAPIError,
@@ -54,6 +86,7 @@ from clameur.connectors.base import (
     Checkpoint,
     Connector,
     ConnectorConfig,
+    ConnectorError,
     FetchResult,
     ListenSource,
     OutgoingPost,
@@ -61,18 +94,32 @@ from clameur.connectors.base import (
     Published,
     RateLimited,
     RetryableError,
+    StreamItem,
     html_to_text,
     payload_error,
     validation_problem,
 )
 from clameur.connectors.http import USER_AGENT, with_retries
+from clameur.connectors.media import Image, download_images, shown
+from clameur.connectors.streaming import Merged, http_lines, server_events, stream_client
 from clameur.pipeline.schemas import AuthorIn, PostIn
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 NETWORK = "mastodon"
 # Mastodon returns at most 40 statuses a page (80 notifications).
 PAGE_LIMIT = 40
-SCOPES = ["read", "write:statuses"]
+SCOPES = ["read", "write:statuses", "write:media"]
+# Mastodon sends a heartbeat comment every few seconds: a minute of silence is a dead connection.
+STREAM_TIMEOUT = 60.0
+MAX_IMAGES = 4
+# Mastodon's default image size limit; a server set lower refuses with its own.
+MAX_IMAGE_BYTES = 16_000_000
+IMAGE_TYPES = frozenset(
+    {"image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif", "image/avif"}
+)
+# Seconds between looks at an image the server is still processing (about a minute in all).
+PROCESSING_WAITS = (1.0, 1.0, 2.0, 3.0, 5.0, 5.0, 10.0, 10.0, 10.0, 15.0)
 
 
 class MastodonConfig(ConnectorConfig):
@@ -80,9 +127,10 @@ class MastodonConfig(ConnectorConfig):
 
     requirements: ClassVar[str] = (
         "An account on a Mastodon server. Enter the server's address: Clameur registers itself "
-        "there as an app and sends you to the server to approve access (read, and write "
-        "statuses to reply). Alternatively, create an application under Preferences > "
-        "Development on your server with the scopes read and write:statuses, and paste its "
+        "there as an app and sends you to the server to approve access (read, write statuses "
+        "to reply and publish, write media to attach images). Alternatively, create an "
+        "application under Preferences > Development on your server with the scopes read, "
+        "write:statuses and write:media, and paste its "
         "access token. Search finds only the posts your server's full-text search indexes."
     )
 
@@ -113,6 +161,12 @@ class MastodonConfig(ConnectorConfig):
         default=False,
         title="This server only",
         description="Hashtags: only posts from your server, not from the whole fediverse.",
+    )
+    stream: bool = Field(
+        default=False,
+        title="Live stream",
+        description="Receive hashtag posts and mentions as they are published, over a "
+        "connection kept open to your server; searches are still read every few minutes.",
     )
     # Filled by app registration (see clameur.connectors.mastodon.oauth).
     client_id: str | None = Field(default=None, json_schema_extra={"form": False})
@@ -158,13 +212,22 @@ class MastodonConnector(Connector[MastodonConfig]):
     network: ClassVar[str] = NETWORK
     title: ClassVar[str] = "Mastodon"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.listen, Capability.conversations, Capability.reply, Capability.publish}
+        {
+            Capability.listen,
+            Capability.conversations,
+            Capability.reply,
+            Capability.publish,
+            Capability.stream,
+            Capability.images,
+        }
     )
     config_model: ClassVar[type[ConnectorConfig]] = MastodonConfig
+    max_images: ClassVar[int | None] = MAX_IMAGES
     limitations: ClassVar[str] = (
         "Clameur sees what your server sees: public posts that reached it under the hashtags "
         "you follow, posts its search indexes, and your mentions. Followers-only and direct "
-        "posts of others are not listened to."
+        "posts of others are not listened to. The live stream covers hashtags and mentions, "
+        "not searches, and only while connected: the regular reading fills the gaps."
     )
 
     def __init__(
@@ -187,8 +250,24 @@ class MastodonConnector(Connector[MastodonConfig]):
             user_agent=USER_AGENT,
         )
         self.host = urlsplit(config.instance_url).netloc
+        # Mastodon.py drops the error body of a call that returns a list (a timeline, the
+        # notifications): the last refusal's `error` is kept here to say why.
+        self._refusal: str | None = None
+        self._version_read = False
+        self.api.session.hooks["response"].append(self._note_refusal)
 
     # --- calling the API -----------------------------------------------------------------
+
+    def _note_refusal(self, response: Any, *args: Any, **kwargs: Any) -> None:
+        self._refusal = None
+        if response.status_code < 400:
+            return
+        try:
+            body = response.json()
+        except ValueError:
+            return
+        if isinstance(body, dict) and isinstance(body.get("error"), str):
+            self._refusal = body["error"][:300]
 
     def _call(self, call: Callable[[], T]) -> T:
         """`call` with Mastodon.py's errors turned into connector errors, short outages
@@ -229,11 +308,20 @@ class MastodonConnector(Connector[MastodonConfig]):
             raise RetryableError(f"{self.host} could not be reached ({error}).", NETWORK) from None
         except MastodonAPIError as error:
             status = _status(error)
-            reason = _reason(error)
+            reason = _reason(error, self._refusal)
             if status == 403 and "scope" in reason.lower():
                 raise AuthError(
                     f"{self.host} says the token lacks a permission ({reason}). Connect the "
                     f"account again and approve the scopes {', '.join(SCOPES)}.",
+                    NETWORK,
+                ) from None
+            if status == 403 and "your login is" in reason.lower():
+                # The account itself is held (disabled, unconfirmed, awaiting approval): every
+                # call will be refused until someone settles it on the server.
+                raise AuthError(
+                    f"{self.host} refused the account ({reason}). Sign in on {self.host} to "
+                    "settle it (confirm the e-mail address, wait for a moderator's approval, "
+                    "or ask the moderators why it was disabled), then connect it again.",
                     NETWORK,
                 ) from None
             if status is None:
@@ -366,6 +454,89 @@ class MastodonConnector(Connector[MastodonConfig]):
         more = since is not None and len(fresh) >= page_size and source.kind != "search"
         return FetchResult(posts=posts, checkpoint={"since_id": newest}, more=more)
 
+    def stream_enabled(self) -> bool:
+        """Whether the account streams: its setting is on and it has hashtags or mentions."""
+        return super().stream_enabled() and bool(self.config.hashtags or self.config.mentions)
+
+    def stream(self, checkpoint: Checkpoint | None, stop: threading.Event) -> Iterator[StreamItem]:
+        """Hashtag posts and mentions as the server publishes them (it cannot resume)."""
+        if self.config.access_token is None:
+            raise AuthError(
+                "The Mastodon account is not connected yet: approve Clameur on your server.",
+                NETWORK,
+            )
+        token = self.config.access_token.get_secret_value()
+        client = stream_client(STREAM_TIMEOUT, {"Authorization": f"Bearer {token}"})
+        try:
+            base = self._streaming_url(client)
+        except BaseException:
+            client.close()
+            raise
+        streams: list[tuple[str, dict[str, str]]] = [
+            (
+                "/api/v1/streaming/hashtag/local"
+                if self.config.local_only
+                else "/api/v1/streaming/hashtag",
+                {"tag": tag},
+            )
+            for tag in self.config.hashtags
+        ]
+        if self.config.mentions:
+            streams.append(("/api/v1/streaming/user/notification", {}))
+        if not streams:
+            client.close()
+            raise self._unsupported("stream searches (only hashtags and mentions)")
+
+        def reader(
+            path: str, params: dict[str, str]
+        ) -> Callable[[threading.Event], Iterator[PostIn | None]]:
+            def read(done: threading.Event) -> Iterator[PostIn | None]:
+                lines = http_lines(client, base + path, NETWORK, self.title, done, params)
+                for event in server_events(lines):
+                    yield None if event is None else self._stream_post(event.name, event.data)
+
+            return read
+
+        merged = Merged(
+            [reader(path, params) for path, params in streams], stop, on_close=client.close
+        )
+        for post in merged:
+            yield StreamItem(post)
+
+    def _streaming_url(self, client: httpx.Client) -> str:
+        """The streaming server's address: `configuration.urls.streaming` of the instance."""
+        try:
+            answer = client.get(f"{self.config.instance_url}/api/v2/instance")
+            streaming = answer.json()["configuration"]["urls"]["streaming"]
+        except (ValueError, KeyError, TypeError, httpx.HTTPError) as error:
+            log.debug("no streaming address from %s (%s): using the server", self.host, error)
+            return self.config.instance_url
+        if not isinstance(streaming, str) or "://" not in streaming:
+            return self.config.instance_url
+        scheme, _, rest = streaming.partition("://")
+        scheme = {"wss": "https", "ws": "http"}.get(scheme, scheme)
+        return f"{scheme}://{rest.rstrip('/')}"
+
+    def _stream_post(self, event: str, data: str) -> PostIn | None:
+        """The post an event carries: a new status (reposts left out), or a mention's status;
+        None for the rest. A malformed event is logged and skipped, the stream goes on."""
+        if event not in ("update", "notification"):
+            return None
+        try:
+            entity = json.loads(data)
+            if event == "notification":
+                if not isinstance(entity, Mapping) or entity.get("type") != "mention":
+                    return None
+                entity = entity.get("status")
+                if entity is None:
+                    return None
+            if isinstance(entity, Mapping) and entity.get("reblog"):
+                return None
+            return self.to_post(entity)
+        except (ValueError, ConnectorError) as error:
+            log.warning("Mastodon stream: skipped a malformed %s event: %s", event, error)
+            return None
+
     def conversation(self, post_id: str) -> list[PostIn]:
         """A status with its ancestors and replies, in order."""
         status = self._call(lambda: self.api.status(post_id))
@@ -379,10 +550,15 @@ class MastodonConnector(Connector[MastodonConfig]):
         return [self.to_post(item) for item in _chain(ancestors, [status], descendants)]
 
     def _post_status(self, post: OutgoingPost) -> Published:
+        images = download_images(
+            post.media_urls, NETWORK, MAX_IMAGE_BYTES, max_count=MAX_IMAGES, accepted=IMAGE_TYPES
+        )
+        media_ids = [self._upload(image) for image in images] or None
         status = self._call(
             lambda: self.api.status_post(
                 post.text,
                 in_reply_to_id=post.in_reply_to,
+                media_ids=media_ids,
                 idempotency_key=post.idempotency_key,
             )
         )
@@ -392,6 +568,43 @@ class MastodonConnector(Connector[MastodonConfig]):
             external_id=str(_field(status, "id", "published status")),
             url=status.get("url") or status.get("uri"),
         )
+
+    def _read_version(self) -> None:
+        """Have Mastodon.py read the server's version, by which `media_post` picks
+        `/api/v2/media`. The instance is read through `_call` first, so that a server that does
+        not answer fails like any call: Mastodon.py's own look-up, when the instance does not
+        answer, asks again and again until Python's recursion limit."""
+        if self._version_read:
+            return
+        self._call(self.api.instance_v1)
+        self.api.retrieve_mastodon_version()
+        self._version_read = True
+
+    def _upload(self, image: Image) -> str:
+        """Upload one image; its media id once the server has processed it."""
+        self._read_version()
+        media = self._call(
+            lambda: self.api.media_post(
+                image.content, mime_type=image.content_type, file_name=image.file_name
+            )
+        )
+        if not isinstance(media, Mapping):
+            raise payload_error(NETWORK, "media attachment", "expected an object")
+        media_id = str(_field(media, "id", "media attachment"))
+        waits = iter(PROCESSING_WAITS)
+        while media.get("url") is None:
+            wait = next(waits, None)
+            if wait is None:
+                raise RetryableError(
+                    f"{self.host} is still processing the image {shown(image.url)}; the "
+                    "publication will be tried again.",
+                    NETWORK,
+                )
+            self.sleep(wait)
+            media = self._call(lambda: self.api.media(media_id))
+            if not isinstance(media, Mapping):
+                raise payload_error(NETWORK, "media attachment", "expected an object")
+        return media_id
 
     def reply(self, post: OutgoingPost) -> Published:
         """Reply with the `Idempotency-Key` header: the same key posts once."""
@@ -417,9 +630,9 @@ def _status(error: MastodonAPIError) -> int | None:
     return args[1] if len(args) > 1 and isinstance(args[1], int) else None
 
 
-def _reason(error: Exception) -> str:
+def _reason(error: Exception, said: str | None = None) -> str:
     args = error.args
     if len(args) >= 4:
-        parts = [str(args[1]), str(args[3] or args[2])]
+        parts = [str(args[1]), str(args[3] or said or args[2])]
         return " ".join(part for part in parts if part and part != "None")
     return str(args[0]) if args else type(error).__name__

@@ -1,4 +1,5 @@
-"""Reddit: new posts of subreddits and search results in; a post's comments; replies out.
+"""Reddit: new posts and comments of subreddits, search results and mentions of the account in;
+a post's comments; replies out.
 
 A thin client on httpx (through `clameur.connectors.http`) for the OAuth API documented at
 https://www.reddit.com/dev/api/ and on the reddit-archive wiki:
@@ -7,6 +8,18 @@ https://www.reddit.com/dev/api/ and on the reddit-archive wiki:
   Listings paged with the `after` fullname (https://www.reddit.com/dev/api/#GET_new,
   https://www.reddit.com/dev/api/#GET_search, Listing and thing structures
   https://github.com/reddit-archive/reddit/wiki/JSON);
+- new comments of a subreddit, `GET /r/{subreddit}/comments`, newest first and paged the same
+  way: the listing PRAW's comment stream reads, not on Reddit's API page
+  (https://github.com/praw-dev/praw/issues/1057,
+  https://praw.readthedocs.io/en/stable/code_overview/other/subredditstream.html); search does
+  not cover comments, so they are filtered here by the account's keywords when it has any;
+- comments that mention the account (u/name), `GET /message/mentions`, one of the inbox
+  listings (https://www.reddit.com/dev/api/#GET_message_{where}, scope `privatemessages`;
+  PRAW's `inbox.mentions()`, https://praw.readthedocs.io/en/stable/code_overview/reddit/inbox.html),
+  with `mark=false` so that reading them leaves the account's unread notifications as they
+  were. Inbox items are comments in the message shape
+  (https://github.com/reddit-archive/reddit/wiki/JSON, "message"): no `link_id` nor
+  `permalink`; the post is read from `context`;
 - a post's comments, `GET /comments/{article}` (https://www.reddit.com/dev/api/#GET_comments_{article}),
   and a comment's post, `GET /api/info` (https://www.reddit.com/dev/api/#GET_api_info);
 - replies, `POST /api/comment` with `api_type=json`, `thing_id` and `text`
@@ -30,9 +43,11 @@ out rate limits by sleeping inside the call instead of handing the reset time to
 the shared `HttpClient` keeps Reddit's errors and limits in the same shape as the other
 connectors, and the real request code runs against a local replay.
 
-Checkpoints: listings come newest first and `after` pages back in time. A checkpoint holds the
-fullname up to which everything was read (`since`), the `after` cursor of a sweep in progress,
-and the newest fullname seen in that sweep. Reddit ids are base 36 numbers that grow with time,
+Checkpoints: listings come newest first and `after` pages back in time. Each source (a
+subreddit's posts, its comments, a search, the mentions) has its own checkpoint, which holds
+the fullname up to which everything was read (`since`), the `after` cursor of a sweep in
+progress, and the newest fullname seen in that sweep (comments left out by the keywords
+included, so they are not read again). Reddit ids are base 36 numbers that grow with time,
 so the boundary is compared by number: a post deleted since does not break the checkpoint (as a
 `before` cursor on a deleted post would), nothing is returned twice, and nothing is skipped.
 
@@ -82,6 +97,7 @@ from clameur.connectors.http import (
     write_once,
 )
 from clameur.connectors.oauth import apply_token
+from clameur.kit.text import fold
 from clameur.kit.time import utcnow
 from clameur.pipeline.schemas import AuthorIn, PostIn
 
@@ -90,13 +106,15 @@ API_URL = "https://oauth.reddit.com"
 AUTH_URL = "https://www.reddit.com"
 SITE_URL = "https://www.reddit.com"
 VERSION = "0.1"
-SCOPES = ("identity", "read", "submit", "history")
+SCOPES = ("identity", "read", "submit", "history", "privatemessages")
 PAGE_LIMIT = 100
 REFRESH_MARGIN = timedelta(minutes=2)
 # The account's latest comments searched for a reply already sent.
 OWN_COMMENTS = 100
 _SUBREDDIT = re.compile(r"^[A-Za-z0-9_]{2,21}$")
 _MINUTES = re.compile(r"(\d+)\s*(minute|second)")
+# `/r/{subreddit}/comments/{article}/...`: the post of a comment's permalink or context.
+_ARTICLE = re.compile(r"/comments/([a-z0-9]+)(?:/|$)")
 
 
 class RedditConfig(ConnectorConfig):
@@ -106,10 +124,11 @@ class RedditConfig(ConnectorConfig):
         "A Reddit account and a Reddit app of your own: at https://www.reddit.com/prefs/apps "
         "choose 'create another app', type 'script' (simplest: the account signs in with its "
         "username and password; accounts with two-factor authentication cannot) or 'web app' "
-        "(Clameur sends you to Reddit to approve the scopes identity, read, submit and "
-        "history), with Clameur's callback address as redirect URI. Copy the app's id (under "
-        "its name) and secret. Reddit's Data API terms apply: free for non-commercial use "
-        "within 100 requests a minute; commercial use needs an agreement with Reddit."
+        "(Clameur sends you to Reddit to approve the scopes identity, read, submit, history "
+        "and privatemessages, the last to read the account's mentions), with Clameur's "
+        "callback address as redirect URI. Copy the app's id (under its name) and secret. "
+        "Reddit's Data API terms apply: free for non-commercial use within 100 requests a "
+        "minute; commercial use needs an agreement with Reddit."
     )
 
     client_id: str = Field(title="App ID", description="The id shown under the app's name.")
@@ -132,10 +151,30 @@ class RedditConfig(ConnectorConfig):
         title="Subreddits",
         description="Subreddits whose new posts to follow, one a line (without r/).",
     )
+    listen_comments: bool = Field(
+        default=True,
+        title="Comments in these subreddits",
+        description="Also bring the subreddits' new comments (only those with one of the "
+        "keywords below, when there are any).",
+    )
+    keywords: list[str] = Field(
+        default_factory=list,
+        title="Comment keywords",
+        description="Words or phrases, one a line: only the subreddits' comments that contain "
+        "one of them are brought in (case and accents do not matter). Reddit's search does not "
+        "cover comments, so Clameur reads them all and keeps these; leave empty to keep every "
+        "comment.",
+    )
     searches: list[str] = Field(
         default_factory=list,
         title="Searches",
         description="Search queries to follow across Reddit, one a line (posts only).",
+    )
+    listen_mentions: bool = Field(
+        default=True,
+        title="Mentions of the account",
+        description="Bring the comments that mention u/<username> to the inbox (Reddit asks "
+        "for the privatemessages scope: an account connected before must be connected again).",
     )
     # Filled by the connection flow (clameur.connectors.reddit.oauth) and by sign-ins.
     refresh_token: SecretStr | None = Field(default=None, json_schema_extra={"form": False})
@@ -165,10 +204,10 @@ class RedditConfig(ConnectorConfig):
             out.append(name)
         return out
 
-    @field_validator("searches")
+    @field_validator("searches", "keywords")
     @classmethod
-    def _searches(cls, value: list[str]) -> list[str]:
-        return [query.strip() for query in value if query.strip()]
+    def _lines(cls, value: list[str]) -> list[str]:
+        return [line.strip() for line in value if line.strip()]
 
     @field_validator("api_url", "auth_url")
     @classmethod
@@ -188,6 +227,20 @@ def fullname_key(fullname: str) -> int:
         return int(base36 or fullname, 36)
     except ValueError:
         return -1
+
+
+def keyword_pattern(keywords: list[str]) -> re.Pattern[str] | None:
+    """A pattern finding any of `keywords` as whole words in folded text (None: no keywords)."""
+    folded = sorted({fold(word) for word in keywords if fold(word).strip()}, key=len, reverse=True)
+    if not folded:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, folded)) + r")(?!\w)")
+
+
+def _article_of(context: Any) -> str | None:
+    """The post (`t3_...`) of a comment's context address, if it names one."""
+    match = _ARTICLE.search(str(context or ""))
+    return f"t3_{match.group(1)}" if match else None
 
 
 def _children(listing: Any, what: str) -> tuple[list[dict[str, Any]], str | None]:
@@ -215,10 +268,11 @@ class RedditConnector(Connector[RedditConfig]):
     )
     config_model: ClassVar[type[ConnectorConfig]] = RedditConfig
     limitations: ClassVar[str] = (
-        "Clameur reads the new posts of the subreddits you follow and posts found by Reddit's "
-        "search (search does not cover comments); comments are read when a post's "
-        "conversation is opened, and very long threads are cut where Reddit says 'more "
-        "replies'. Private, quarantined or banned subreddits and removed posts are not "
+        "Clameur reads the new posts and comments of the subreddits you follow (comments only "
+        "with your keywords, when you set some), posts found by Reddit's search (search does "
+        "not cover comments) and comments that mention the account; a whole thread is read "
+        "when a post's conversation is opened, and very long threads are cut where Reddit says "
+        "'more replies'. Private, quarantined or banned subreddits and removed posts are not "
         "visible. Clameur does not publish new posts on Reddit."
     )
 
@@ -243,6 +297,7 @@ class RedditConnector(Connector[RedditConfig]):
         )
         # Until when Reddit's request budget is spent (from X-Ratelimit-Remaining/Reset).
         self.spent_until: datetime | None = None
+        self._keywords = keyword_pattern(config.keywords)
 
     # --- tokens ----------------------------------------------------------------------------
 
@@ -352,8 +407,8 @@ class RedditConnector(Connector[RedditConfig]):
                 except AuthError as error:
                     raise AuthError(
                         f"Reddit refused the account's new token too ({error.message}). Check "
-                        "that the app is allowed the scopes identity, read, submit and history, "
-                        "and connect the account again.",
+                        "that the app is allowed the scopes identity, read, submit, history and "
+                        "privatemessages, and connect the account again.",
                         NETWORK,
                     ) from None
             try:
@@ -390,11 +445,15 @@ class RedditConnector(Connector[RedditConfig]):
             text = str(data.get("body") or "").strip()
             metrics = {"score": int(data.get("score") or 0)}
             in_reply_to = required(data, "parent_id", NETWORK, what)
-            conversation = required(data, "link_id", NETWORK, what)
+            article = data.get("link_id") or _article_of(data.get("context"))
+            if not article:
+                raise payload_error(NETWORK, what, "it has no 'link_id' (nor a 'context')")
+            conversation = str(article)
         else:
             raise payload_error(NETWORK, "listing item", f"unexpected kind {kind!r}")
         author = str(data.get("author") or "").strip()
-        permalink = data.get("permalink")
+        # Inbox items have no permalink; their context is one, with "?context=3".
+        permalink = data.get("permalink") or str(data.get("context") or "").partition("?")[0]
         try:
             return PostIn(
                 id=fullname,
@@ -426,23 +485,58 @@ class RedditConnector(Connector[RedditConfig]):
         )
 
     def sources(self) -> list[ListenSource]:
-        """The account's subreddits and searches."""
+        """The account's subreddits (their posts, and their comments when followed), searches
+        and mentions."""
         found = [ListenSource("subreddit", name) for name in self.config.subreddits]
-        return found + [ListenSource("search", query) for query in self.config.searches]
+        if self.config.listen_comments:
+            found += [ListenSource("comments", name) for name in self.config.subreddits]
+        found += [ListenSource("search", query) for query in self.config.searches]
+        if self.config.listen_mentions:
+            found.append(ListenSource("mentions"))
+        return found
 
     def listen(
         self, source: ListenSource, checkpoint: Checkpoint | None, limit: int = PAGE_LIMIT
     ) -> FetchResult:
-        """The posts of a subreddit or a search newer than the checkpoint, one page a call,
-        oldest first."""
+        """The posts of a subreddit or a search, the comments of a subreddit, or the comments
+        mentioning the account, newer than the checkpoint, one page a call, oldest first."""
         params: dict[str, Any] = {"limit": max(1, min(limit, PAGE_LIMIT)), "raw_json": 1}
+        keep: Callable[[dict[str, Any]], bool] | None = None
         if source.kind == "subreddit":
             path = f"/r/{source.value}/new"
         elif source.kind == "search":
             path = "/search"
             params.update(q=source.value, sort="new", type="link")
+        elif source.kind == "comments":
+            path = f"/r/{source.value}/comments"
+            keep = self._wanted_comment
+        elif source.kind == "mentions":
+            path = "/message/mentions"
+            params["mark"] = "false"
+            keep = self._wanted_mention
         else:
             raise PermanentError(f"Reddit cannot listen to {source.key!r}.", NETWORK)
+        try:
+            return self._sweep(path, params, checkpoint, keep)
+        except PermanentError as error:
+            if source.kind == "mentions" and "HTTP 403" in error.message:
+                raise PermanentError(
+                    "Reddit refused to show the account's mentions (HTTP 403): it was connected "
+                    "without the privatemessages scope. Connect it again to approve it, or turn "
+                    "off 'Mentions of the account'.",
+                    NETWORK,
+                ) from None
+            raise
+
+    def _sweep(
+        self,
+        path: str,
+        params: dict[str, Any],
+        checkpoint: Checkpoint | None,
+        keep: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> FetchResult:
+        """One page of a newest-first Listing after the checkpoint, as posts (only the things
+        `keep` accepts; the others still move the checkpoint on)."""
         state = dict(checkpoint or {})
         since = str(state["since"]) if state.get("since") else None
         after = state.get("after") or None
@@ -465,12 +559,29 @@ class RedditConnector(Connector[RedditConfig]):
             if high is None or fullname_key(fullname) > fullname_key(high):
                 high = fullname
         fresh.sort(key=lambda child: fullname_key(str(child["data"]["name"])))
-        posts = [self.to_post(child) for child in fresh]
+        posts = [self.to_post(child) for child in fresh if keep is None or keep(child)]
         if since is not None and next_after and not reached_old:
             out: Checkpoint = {"since": since, "after": next_after, "high": high}
             return FetchResult(posts=posts, checkpoint=out, more=True)
         # The first read takes one page (from now on); a sweep that reached `since` ends.
         return FetchResult(posts=posts, checkpoint={"since": high or since})
+
+    def _own(self, child: Mapping[str, Any]) -> bool:
+        author = str((child.get("data") or {}).get("author") or "")
+        return author.lower() == self.config.username.lower()
+
+    def _wanted_comment(self, child: dict[str, Any]) -> bool:
+        """A subreddit comment worth bringing in: not the account's own, and with one of its
+        keywords when it has some."""
+        if child.get("kind") != "t1" or self._own(child):
+            return False
+        if self._keywords is None:
+            return True
+        return self._keywords.search(fold(str(child["data"].get("body") or ""))) is not None
+
+    def _wanted_mention(self, child: dict[str, Any]) -> bool:
+        """An inbox item that is a comment mentioning the account (not a private message)."""
+        return child.get("kind") == "t1" and not self._own(child)
 
     def conversation(self, post_id: str) -> list[PostIn]:
         """A post, then its comments in thread order (depth first)."""

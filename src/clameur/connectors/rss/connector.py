@@ -10,6 +10,10 @@ An entry becomes a post of the "rss" network: its id is the entry's `id`/`guid`,
 its text the title and the summary without HTML. A checkpoint keeps the ETag, the Last-Modified
 date and the ids already returned (feeds carry no cursor, and entries may be re-ordered or
 updated), bounded to the most recent ones.
+
+Feeds are web pages, so their refusals are HTTP's (RFC 9110): 429 and 503 with `Retry-After`
+wait the time given, other 5xx are retried, 401 means the feed needs a login, and 403 that the
+site refuses this reader (that feed only: the others go on).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from clameur.connectors.base import (
     html_to_text,
     payload_error,
 )
-from clameur.connectors.http import HttpClient
+from clameur.connectors.http import HttpClient, check_response, with_retries
 from clameur.kit.time import utcnow
 from clameur.pipeline.schemas import AuthorIn, PostIn
 
@@ -138,7 +142,7 @@ class RssConnector(Connector[RssConfig]):
             headers["If-None-Match"] = str(state["etag"])
         if state.get("modified"):
             headers["If-Modified-Since"] = str(state["modified"])
-        response = self.http.get(source.value, headers=headers)
+        response = self._fetch(source.value, headers)
         if response.status_code == 304:
             return FetchResult(posts=[], checkpoint=state, more=False)
         parsed = feedparser.parse(
@@ -146,7 +150,10 @@ class RssConnector(Connector[RssConfig]):
             response_headers={k.lower(): v for k, v in response.headers.items()},
         )
         entries = parsed.get("entries") or []
-        if not entries and parsed.get("bozo"):
+        # A document feedparser could not read whole (not a feed, or cut short) with no entry
+        # it could name; one it recovered entries from (a stray entity) is read as feed readers
+        # do.
+        if parsed.get("bozo") and not any(_entry_id(entry) for entry in entries):
             problem = parsed.get("bozo_exception")
             raise payload_error(
                 NETWORK, f"feed at {source.value}", f"it is not RSS or Atom ({problem})"
@@ -182,6 +189,35 @@ class RssConnector(Connector[RssConfig]):
             "seen": seen[-SEEN_LIMIT:],
         }
         return FetchResult(posts=fresh, checkpoint=checkpoint_out, more=more)
+
+    def _fetch(self, url: str, headers: dict[str, str]) -> httpx.Response:
+        """GET the feed: its response (a 304 included), else the connector error; a 403 is
+        said in words a person can act on (it concerns this feed only)."""
+
+        def once() -> httpx.Response:
+            response = self.http.send("GET", url, headers=headers)
+            if response.status_code == 401:
+                raise PermanentError(
+                    f"The feed at {url} asks for a login (HTTP 401): Clameur reads public "
+                    "feeds. Use the site's public feed address, or remove the feed.",
+                    NETWORK,
+                )
+            if response.status_code == 403:
+                raise PermanentError(
+                    f"The feed at {url} refused Clameur (HTTP 403): the site blocks automated "
+                    "readers or the feed needs a subscription. Open the address in a browser; "
+                    "ask the site to allow feed readers, or remove the feed.",
+                    NETWORK,
+                )
+            return check_response(response, NETWORK)
+
+        return with_retries(
+            once,
+            attempts=self.http.attempts,
+            max_wait=self.http.max_wait,
+            base_delay=self.http.base_delay,
+            sleep=self.http.sleep,
+        )
 
     def _to_post(
         self,

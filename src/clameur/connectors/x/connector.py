@@ -13,6 +13,17 @@ docs.x.com:
 - the account's own posts, `GET /2/users/:id/tweets` (to recognise a reply already sent);
 - replies and posts, `POST /2/tweets` with `reply.in_reply_to_tweet_id`
   (https://docs.x.com/x-api/posts/manage-tweets/introduction);
+- images: each is downloaded (`clameur.connectors.media`: at most 5 MB, JPEG, PNG, WebP, BMP or
+  TIFF, the types the `tweet_image` category takes; an animated GIF needs the chunked upload,
+  which is not used) and uploaded with the simple upload, `POST /2/media/upload` as
+  multipart/form-data with `media` and `media_category=tweet_image`, which answers the media
+  `id` (https://docs.x.com/x-api/media/upload-media, https://docs.x.com/x-api/media,
+  https://docs.x.com/x-api/media/quickstart/best-practices: up to 4 photos a post); an image
+  still processing is asked for with `GET /2/media/upload?command=STATUS&media_id=`
+  (https://docs.x.com/x-api/media/quickstart/media-upload-chunked); the post carries their ids
+  in `media.media_ids` (https://docs.x.com/x-api/posts/manage-tweets/introduction). Uploading
+  needs the `media.write` scope
+  (https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code);
 - who the token belongs to, `GET /2/users/me`;
 - fields and expansions: `tweet.fields=created_at,conversation_id,in_reply_to_user_id,
   referenced_tweets,public_metrics,lang`, `expansions=author_id`,
@@ -20,11 +31,29 @@ docs.x.com:
 - rate limits, `x-rate-limit-remaining` and `x-rate-limit-reset` (a Unix time) on every answer,
   429 when spent, and the 24-hour posting limit in `x-user-limit-24hour-reset`
   (https://docs.x.com/fundamentals/rate-limits);
+- 403 (https://docs.x.com/x-api/fundamentals/response-codes-and-errors): the `client-forbidden`
+  and `unsupported-authentication` problems refuse the App (no Project, an access level without
+  the endpoint) and need a person; any other 403 refuses that one request;
 - OAuth 2.0 authorization code with PKCE, access tokens valid two hours, refresh tokens with
   `offline.access`, rotated on every refresh
   (https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code,
   https://docs.x.com/fundamentals/authentication/oauth-2-0/user-access-token); the flow that
   connects an account is in `clameur.connectors.x.oauth`;
+- the filtered stream (opt-in, "Live stream"), `GET /2/tweets/search/stream`: newline-delimited
+  JSON, one post a line with its `includes` and `matching_rules`, a blank line as keep-alive
+  every 20 seconds (https://docs.x.com/x-api/posts/filtered-stream/introduction,
+  https://docs.x.com/x-api/posts/filtered-stream/integrate/matching-returned-tweets); its rules
+  through `GET` and `POST /2/tweets/search/stream/rules` with `add` and `delete`
+  (https://docs.x.com/x-api/posts/filtered-stream/quickstart), with the app's bearer token
+  (OAuth 2.0 App-Only). Rules belong to the app, not to the account: each account tags its
+  rules `clameur:<account id>` and only ever deletes rules with its tag; a rule another tag
+  already holds with the same value is used, not added twice, and posts are kept only when one
+  of the account's rules matched them. Disconnections are expected
+  (https://docs.x.com/x-api/fundamentals/handling-disconnections): a read silent for longer
+  than the 20-second keep-alive reconnects; after an HTTP error the first wait is 5 seconds,
+  after a 429 a minute (or until `x-rate-limit-reset`), doubling from there in the caller; an
+  `operational-disconnect` line ends the connection. A line that cannot be read is logged and
+  skipped. The stream cannot resume (backfill is for Enterprise): recent search fills the gap;
 - pay-per-use credits, each post read billed, a monthly cap of 2 million post reads
   (https://docs.x.com/x-api/getting-started/pricing, https://docs.x.com/x-api/fundamentals/post-cap.md).
 
@@ -47,14 +76,20 @@ time after a failure that leaves it uncertain whether X received it (a timeout, 
 created) are read: a post with the same text in reply to the same post is the one already sent,
 and it is returned as replayed instead of posting again. This costs one read of the account's
 own posts per reply, and covers retries by the outbox after a crash as well as retries in place.
+A post with images shows its text followed by one t.co link to them, which the comparison allows.
+Images are downloaded before anything is read or written on X, uploaded once per attempt, and
+uploaded again when the outbox tries again (media ids left unused expire).
 """
 
 from __future__ import annotations
 
 import html
+import json
+import logging
 import re
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -68,12 +103,15 @@ from clameur.connectors.base import (
     Checkpoint,
     Connector,
     ConnectorConfig,
+    ConnectorError,
     FetchResult,
     ListenSource,
     OutgoingPost,
     PermanentError,
     Published,
     RateLimited,
+    RetryableError,
+    StreamItem,
     as_list,
     as_object,
     as_utc,
@@ -89,13 +127,17 @@ from clameur.connectors.http import (
     with_retries,
     write_once,
 )
+from clameur.connectors.media import Image, download_images, shown
 from clameur.connectors.oauth import apply_token
+from clameur.connectors.streaming import Merged, http_lines, stream_client
 from clameur.kit.time import utcnow
 from clameur.pipeline.schemas import AuthorIn, PostIn
 
+log = logging.getLogger(__name__)
+
 NETWORK = "x"
 API_URL = "https://api.x.com"
-SCOPES = ("tweet.read", "users.read", "tweet.write", "offline.access")
+SCOPES = ("tweet.read", "users.read", "tweet.write", "media.write", "offline.access")
 PAGE_LIMIT = 100
 SEARCH_MIN_RESULTS = 10
 MENTIONS_MIN_RESULTS = 5
@@ -110,12 +152,28 @@ TWEET_FIELDS = (
 )
 USER_FIELDS = "public_metrics,verified,username,name"
 EXPANSIONS = "author_id"
+STREAM = "/2/tweets/search/stream"
+STREAM_RULES = "/2/tweets/search/stream/rules"
+# X sends a keep-alive every 20 seconds: a little longer without a byte is a dead connection.
+STREAM_TIMEOUT = 30.0
+# The first waits X asks for after an HTTP error and after a 429 (the caller doubles them).
+STREAM_HTTP_WAIT = 5.0
+STREAM_RATE_WAIT = 60.0
 _FIELDS = {"tweet.fields": TWEET_FIELDS, "expansions": EXPANSIONS, "user.fields": USER_FIELDS}
 # Post ids are snowflakes: milliseconds since this epoch, shifted left 22 bits.
 _SNOWFLAKE_EPOCH_MS = 1288834974657
 # X's own codes for posts without a language (undetermined, media only, hashtags only...).
 _NO_LANGUAGE = frozenset({"und", "zxx", "qam", "qct", "qht", "qme", "qst"})
 _URL = re.compile(r"https?://\S+")
+MAX_IMAGES = 4
+MAX_IMAGE_BYTES = 5_000_000
+# The media types of the tweet_image category (a GIF needs the chunked upload).
+IMAGE_TYPES = frozenset(
+    {"image/jpeg", "image/pjpeg", "image/png", "image/webp", "image/bmp", "image/tiff"}
+)
+MEDIA_UPLOAD = "/2/media/upload"
+# Looks at an image X is still processing, at most.
+PROCESSING_LOOKS = 10
 
 
 class XConfig(ConnectorConfig):
@@ -128,7 +186,8 @@ class XConfig(ConnectorConfig):
         "App, turn on OAuth 2.0 under User authentication settings (App permissions: Read and "
         "write; type: Web App, Automated App or Bot), add Clameur's callback address, and "
         "copy the OAuth 2.0 Client ID and Client Secret. Clameur then sends you to X to "
-        "approve the scopes tweet.read, users.read, tweet.write and offline.access. Recent "
+        "approve the scopes tweet.read, users.read, tweet.write, media.write (images) and "
+        "offline.access. Recent "
         "search reaches back 7 days only."
     )
 
@@ -155,6 +214,19 @@ class XConfig(ConnectorConfig):
         default=False,
         title="Reposts",
         description="Also bring reposts found by the searches (each one is billed).",
+    )
+    stream: bool = Field(
+        default=False,
+        title="Live stream",
+        description="Receive the searches' posts and the mentions within seconds through X's "
+        "filtered stream (needs the bearer token below and a plan that includes it); each "
+        "post is billed like a read.",
+    )
+    bearer_token: SecretStr | None = Field(
+        default=None,
+        title="App bearer token",
+        description="For the live stream only: the App's Bearer Token, from its Keys and "
+        "tokens page in the X Developer Console.",
     )
     # Filled by the connection flow (clameur.connectors.x.oauth) and by token refreshes.
     access_token: SecretStr | None = Field(default=None, json_schema_extra={"form": False})
@@ -234,15 +306,26 @@ class XConnector(Connector[XConfig]):
     network: ClassVar[str] = NETWORK
     title: ClassVar[str] = "X"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.listen, Capability.conversations, Capability.reply, Capability.publish}
+        {
+            Capability.listen,
+            Capability.conversations,
+            Capability.reply,
+            Capability.publish,
+            Capability.stream,
+            Capability.images,
+        }
     )
     config_model: ClassVar[type[ConnectorConfig]] = XConfig
+    max_images: ClassVar[int | None] = MAX_IMAGES
     limitations: ClassVar[str] = (
         "X bills every post read and written (pay-per-use credits, 2 million post reads a "
         "month at most), so searches should be narrow. Recent search reaches back 7 days: posts "
         "older than that, or published while Clameur was stopped for more than 7 days, cannot "
-        "be read. Mentions go back 800 posts. Protected accounts' posts, direct messages and "
-        "the filtered stream are not used; conversations show the last 7 days of replies."
+        "be read. Mentions go back 800 posts. Protected accounts' posts and direct messages are "
+        "not used; conversations show the last 7 days of replies. The live stream (filtered "
+        "stream) needs a plan that includes it, and X allows one stream connection per app: "
+        "give each streaming account its own app. While the stream is down, recent search "
+        "fills the gap."
     )
 
     def __init__(
@@ -359,6 +442,8 @@ class XConnector(Connector[XConfig]):
             raise self._rate_limited(endpoint, response)
         if response.status_code == 401 and authorize:
             raise Unauthorised(_problem(response) or "HTTP 401")
+        if response.status_code == 403:
+            raise _forbidden(response)
         return check_response(response, NETWORK)
 
     def _remember_limit(self, endpoint: str, headers: Mapping[str, str]) -> None:
@@ -590,6 +675,182 @@ class XConnector(Connector[XConfig]):
         # The first read takes one page (from now on); a sweep that reached its boundary ends.
         return FetchResult(posts=posts, checkpoint={"since_id": sweep_newest or since})
 
+    # --- the filtered stream -----------------------------------------------------------
+
+    def stream_enabled(self) -> bool:
+        """Whether the account streams: its setting is on, with a bearer token and terms."""
+        return (
+            super().stream_enabled()
+            and self.config.bearer_token is not None
+            and bool(self.config.searches or self.config.mentions)
+        )
+
+    def _bearer(self) -> str:
+        if self.config.bearer_token is None:
+            raise AuthError(
+                "The X live stream needs the App's bearer token: copy it from the App's Keys and "
+                "tokens page in the X Developer Console into the account's settings.",
+                NETWORK,
+            )
+        return self.config.bearer_token.get_secret_value()
+
+    @property
+    def rule_tag(self) -> str:
+        """The tag of this account's stream rules (the app's rules are shared by its users)."""
+        return f"clameur:{self.config.user_id or self.config.username or self.config.client_id}"
+
+    def stream_rules(self) -> list[str]:
+        """The rules the account's searches and mentions make, in X's search operators."""
+        wanted = []
+        for query in self.config.searches:
+            if not self.config.include_reposts and "is:retweet" not in query:
+                query = f"({query}) -is:retweet"
+            wanted.append(query)
+        if self.config.mentions:
+            username = self.config.username or self.check().handle
+            wanted.append(f"@{username}")
+        return list(dict.fromkeys(wanted))
+
+    def _app(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """A request with the app's bearer token (OAuth 2.0 App-Only)."""
+        headers = {"Authorization": f"Bearer {self._bearer()}"}
+
+        def attempt() -> dict[str, Any]:
+            try:
+                response = self._send(
+                    method, path, "stream rules", authorize=False, headers=headers, **kwargs
+                )
+            except AppRefused:
+                raise
+            except AuthError as error:
+                raise _bearer_refused(error.message) from None
+            return json_object(response, NETWORK, "answer to stream rules")
+
+        return with_retries(attempt, attempts=self.retry_attempts, sleep=self.sleep)
+
+    def sync_stream_rules(self) -> dict[str, str]:
+        """Make the app's rules tagged for this account its searches and mentions: rules of its
+        own no longer wanted are deleted, missing ones added. The ids of the rules that serve
+        the account (its own, or another tag's with the same value), by value."""
+        wanted = self.stream_rules()
+        body = self._app("GET", STREAM_RULES)
+        serving: dict[str, str] = {}
+        stale: list[str] = []
+        for item in as_list(body.get("data"), NETWORK, "stream rules"):
+            rule = as_object(item, NETWORK, "stream rule")
+            rule_id = str(required(rule, "id", NETWORK, "stream rule"))
+            value = str(rule.get("value") or "")
+            if value in wanted:
+                serving.setdefault(value, rule_id)
+            elif rule.get("tag") == self.rule_tag:
+                stale.append(rule_id)
+        if stale:
+            self._app("POST", STREAM_RULES, json={"delete": {"ids": stale}})
+        missing = [value for value in wanted if value not in serving]
+        if missing:
+            added = self._app(
+                "POST",
+                STREAM_RULES,
+                json={"add": [{"value": value, "tag": self.rule_tag} for value in missing]},
+            )
+            for item in as_list(added.get("data"), NETWORK, "added stream rules"):
+                rule = as_object(item, NETWORK, "stream rule")
+                serving[str(rule.get("value"))] = str(required(rule, "id", NETWORK, "stream rule"))
+            refused = [value for value in missing if value not in serving]
+            if refused:
+                problems = "; ".join(
+                    str(error.get("value") or error.get("title") or "")
+                    + ": "
+                    + str(error.get("details") or error.get("detail") or "")
+                    for error in as_list(added.get("errors"), NETWORK, "rule errors")
+                    if isinstance(error, Mapping)
+                )
+                raise PermanentError(
+                    f"X refused the stream rules {refused} ({problems or 'no reason given'}). "
+                    "Correct the searches in the account's settings.",
+                    NETWORK,
+                )
+        return serving
+
+    def stream(self, checkpoint: Checkpoint | None, stop: threading.Event) -> Iterator[StreamItem]:
+        """The posts matching the account's rules as X publishes them (it cannot resume)."""
+        ours = set(self.sync_stream_rules().values())
+        client = stream_client(STREAM_TIMEOUT, {"Authorization": f"Bearer {self._bearer()}"})
+
+        def read(done: threading.Event) -> Iterator[PostIn | None]:
+            lines = http_lines(
+                client,
+                self.config.api_url + STREAM,
+                NETWORK,
+                self.title,
+                done,
+                params=dict(_FIELDS),
+                refused=self._stream_refused,
+            )
+            for line in lines:
+                yield None if line is None or not line.strip() else self._stream_post(line, ours)
+
+        for post in Merged([read], stop, on_close=client.close):
+            yield StreamItem(post)
+
+    def _stream_refused(self, response: httpx.Response) -> ConnectorError:
+        """The error a refused stream connection means, with the first wait X asks for."""
+        if response.status_code == 429:
+            limited = self._rate_limited("stream", response)
+            if limited.requested_delay is None:
+                return RateLimited(limited.message, NETWORK, delay=STREAM_RATE_WAIT)
+            return limited
+        if response.status_code == 403:
+            return _forbidden(response)
+        try:
+            check_response(response, NETWORK)
+        except AuthError:
+            return _bearer_refused(_problem(response) or "HTTP 401")
+        except RetryableError as error:
+            if error.requested_delay is None:
+                return RetryableError(error.message, NETWORK, delay=STREAM_HTTP_WAIT)
+            return error
+        except ConnectorError as error:
+            return error
+        return PermanentError(f"X answered the stream with HTTP {response.status_code}.", NETWORK)
+
+    def _stream_post(self, line: str, ours: set[str]) -> PostIn | None:
+        """The post of one stream line, when one of the account's rules matched it; a line
+        that cannot be read is logged and skipped."""
+        try:
+            body = json.loads(line)
+        except ValueError:
+            log.warning("X stream: skipped a line that is not JSON: %.200r", line)
+            return None
+        if not isinstance(body, dict):
+            log.warning("X stream: skipped a line that is not an object: %.200r", line)
+            return None
+        if body.get("data") is None:
+            errors = [e for e in body.get("errors") or [] if isinstance(e, Mapping)]
+            said = " ".join(
+                str(e.get("title") or "") + " " + str(e.get("type") or "") for e in errors
+            )
+            if "disconnect" in said:
+                detail = str(errors[0].get("detail") or errors[0].get("title"))
+                raise RetryableError(f"X closed the stream ({detail}); reconnecting.", NETWORK)
+            log.warning("X stream: skipped a line without a post: %.200r", line)
+            return None
+        matched = body.get("matching_rules")
+        if isinstance(matched, list) and matched:
+            ids = {str(rule.get("id")) for rule in matched if isinstance(rule, Mapping)}
+            if not ids & ours:
+                return None
+        try:
+            tweets, users = self._page(
+                {"data": [body["data"]], "includes": body.get("includes") or {}}, "stream post"
+            )
+            if not self.config.include_reposts and _is_repost(tweets[0]):
+                return None
+            return self.to_post(tweets[0], users)
+        except PermanentError as error:
+            log.warning("X stream: skipped a post that cannot be read: %s", error)
+            return None
+
     def _lookup(self, post_id: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
         body = self._api("GET", f"/2/tweets/{post_id}", "lookup", params=_FIELDS)
         data = body.get("data")
@@ -644,19 +905,64 @@ class XConnector(Connector[XConfig]):
         body = self._api("GET", f"/2/users/{self._user_id()}/tweets", "timeline", params=params)
         tweets, _ = self._page(body, "timeline")
         for tweet in tweets:
-            if not same_text(str(tweet.get("text") or ""), post.text):
+            text = str(tweet.get("text") or "")
+            # X ends the text of a post with images with one t.co link to them.
+            with_media = bool(post.media_urls) and same_text(text, f"{post.text} https://t.co/")
+            if not same_text(text, post.text) and not with_media:
                 continue
             if post.in_reply_to and _replied_to(tweet) != post.in_reply_to:
                 continue
             return tweet
         return None
 
+    def _upload(self, image: Image) -> str:
+        """Upload one image (the simple upload); its media id once X has processed it."""
+        answer = self._api(
+            "POST",
+            MEDIA_UPLOAD,
+            "media upload",
+            files={"media": (image.file_name, image.content, image.content_type)},
+            data={"media_category": "tweet_image", "media_type": image.content_type},
+        )
+        media = as_object(answer.get("data"), NETWORK, "uploaded media")
+        media_id = str(required(media, "id", NETWORK, "uploaded media"))
+        for _ in range(PROCESSING_LOOKS):
+            info = media.get("processing_info")
+            state = info.get("state") if isinstance(info, Mapping) else None
+            if state in (None, "succeeded"):
+                return media_id
+            if state == "failed":
+                said = (info.get("error") or {}).get("message") if isinstance(info, Mapping) else ""
+                raise PermanentError(
+                    f"X could not process the image {shown(image.url)} ({said or 'no reason'}).",
+                    NETWORK,
+                )
+            wait = info.get("check_after_secs") if isinstance(info, Mapping) else None
+            self.sleep(float(wait) if isinstance(wait, int | float) else 1.0)
+            status = self._api(
+                "GET",
+                MEDIA_UPLOAD,
+                "media status",
+                params={"command": "STATUS", "media_id": media_id},
+            )
+            media = as_object(status.get("data"), NETWORK, "media status")
+        raise RetryableError(
+            f"X is still processing the image {shown(image.url)}; the post will be tried again.",
+            NETWORK,
+        )
+
     def _write(self, post: OutgoingPost) -> Published:
         body: dict[str, Any] = {"text": post.text}
         if post.in_reply_to:
             body["reply"] = {"in_reply_to_tweet_id": post.in_reply_to}
+        # Before anything is read on X (reads are billed): a wrong address fails here.
+        images = download_images(
+            post.media_urls, NETWORK, MAX_IMAGE_BYTES, max_count=MAX_IMAGES, accepted=IMAGE_TYPES
+        )
 
         def write() -> Published:
+            if images and "media" not in body:
+                body["media"] = {"media_ids": [self._upload(image) for image in images]}
             created = self._api("POST", "/2/tweets", "create", retry=False, json=body)
             data = as_object(created.get("data"), NETWORK, "created post")
             post_id = str(required(data, "id", NETWORK, "created post"))
@@ -699,12 +1005,52 @@ class Unauthorised(Exception):
     """X refused the access token (HTTP 401): renew it once, then give up."""
 
 
+def _bearer_refused(reason: str) -> AuthError:
+    return AuthError(
+        f"X refused the App's bearer token ({reason}): it was regenerated or revoked. Copy it "
+        "again from the App's Keys and tokens page into the account's settings.",
+        NETWORK,
+    )
+
+
 def _expired(reason: str) -> AuthError:
     return AuthError(
         f"X refused the account's access token ({reason}): it has expired or was revoked. "
         "Connect the account again.",
         NETWORK,
     )
+
+
+class AppRefused(AuthError):
+    """X refused the App itself (HTTP 403): its Project or access level, not a token."""
+
+
+# 403 problem types that refuse the App or its kind of token, not one request
+# (https://docs.x.com/x-api/fundamentals/response-codes-and-errors).
+_ACCESS_PROBLEMS = ("/client-forbidden", "/unsupported-authentication")
+
+
+def _forbidden(response: httpx.Response) -> ConnectorError:
+    """What X's 403 means: the App lacks the access level (a Project, a plan) or the endpoint
+    refuses its kind of token, which a person must change; otherwise this one request is not
+    allowed (a reply the author's settings refuse, a duplicate post)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    body = body if isinstance(body, dict) else {}
+    said = _problem(response) or "HTTP 403"
+    kind = str(body.get("type") or "")
+    if kind.endswith(_ACCESS_PROBLEMS) or body.get("reason") == "client-not-enrolled":
+        needed = body.get("required_enrollment")
+        wanted = f" X asks for: {needed}." if isinstance(needed, str) and needed else ""
+        return AppRefused(
+            f"X refused the App access to this endpoint ({said}).{wanted} In the X developer "
+            "portal, attach the App to a Project whose access level (plan) includes it, and "
+            "allow OAuth 2.0 user authentication; then connect the account again.",
+            NETWORK,
+        )
+    return PermanentError(f"X refused this request (HTTP 403: {said}).", NETWORK)
 
 
 def post_url(post_id: str, username: str | None) -> str:

@@ -49,7 +49,7 @@ def accounts_page(
     return renderer(request).render(
         request,
         "accounts.html",
-        accounts=service.health(db, workspace.id),
+        accounts=service.health(db, workspace.id, _box(request)),
         networks=_networks(),
         base_url=_base_url(request),
         flash=request.session.pop(FLASH_KEY, None),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -16,6 +16,7 @@ from clameur.listening.service import (
     list_posts,
     update_query,
 )
+from clameur.publishing import service as publishing
 from clameur.query import QuerySyntaxError, parse
 from clameur.radar.crisis import active_crisis
 from clameur.radar.service import list_alerts
@@ -35,6 +36,8 @@ from clameur.web.schemas import (
     ErrorRead,
     PostList,
     PostRead,
+    PublicationCreate,
+    PublicationRead,
     QueryValidate,
     QueryValidation,
     SavedQueryCreate,
@@ -216,3 +219,44 @@ def alerts_api(
         AlertRead.model_validate(alert)
         for alert in list_alerts(db, workspace.id, limit=limit, status=status)
     ]
+
+
+@router.get("/publications", response_model=list[PublicationRead], tags=["publishing"])
+def publications_api(
+    db: Db,
+    user: CurrentUser,
+    workspace: CurrentWorkspace,
+    status: Literal["awaiting_approval", "scheduled", "sending", "sent", "failed", "cancelled"]
+    | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[PublicationRead]:
+    """The workspace's publications, next due first (newest first once published)."""
+    return [
+        PublicationRead.model_validate(p)
+        for p in publishing.list_publications(db, workspace.id, status, limit)
+    ]
+
+
+@router.post(
+    "/publications", response_model=list[PublicationRead], status_code=201, tags=["publishing"]
+)
+def create_publications_api(
+    body: PublicationCreate, db: Db, user: Editor, workspace: CurrentWorkspace
+) -> list[PublicationRead]:
+    """Compose once for several accounts: one publication per account, scheduled when a manager
+    writes it, awaiting approval otherwise; promotional ones are held during crisis mode."""
+    when = body.scheduled_at
+    if when is not None and when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    created = publishing.compose(
+        db,
+        workspace.id,
+        user,
+        body.body,
+        body.account_ids,
+        scheduled_at=when,
+        promotional=body.promotional,
+        media_urls=body.media_urls,
+        include_unconnected=publishing.publishes_unconnected(workspace),
+    )
+    return [PublicationRead.model_validate(p) for p in created]

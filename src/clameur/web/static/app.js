@@ -81,6 +81,25 @@
     inboxRows().forEach(function (each) { each.classList.toggle("is-selected", each === row); });
     if (link) { link.click(); link.focus(); }
   }
+  // A mouse click selects its row as j/k do.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("#inbox-list .row-link");
+    if (!link) return;
+    var row = link.closest(".conversation-row");
+    inboxRows().forEach(function (each) { each.classList.toggle("is-selected", each === row); });
+  });
+  // The list refreshes itself every few seconds: it keeps the row the agent has selected since
+  // the page was drawn, not the one selected when it was drawn.
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (!event.detail.elt || event.detail.elt.id !== "inbox-list") return;
+    var row = document.querySelector("#inbox-list .conversation-row.is-selected");
+    var thread = document.querySelector("#conversation .thread[data-thread]");
+    var selected = row ? row.getAttribute("data-conversation") : thread && thread.getAttribute("data-thread");
+    if (!selected) return;
+    var url = new URL(event.detail.path, window.location.origin);
+    url.searchParams.set("c", selected);
+    event.detail.path = url.pathname + url.search;
+  });
   function clickKey(key) {
     var button = document.querySelector("#conversation [data-key='" + key + "']");
     if (button) button.click();
@@ -136,6 +155,36 @@
     count.textContent = left + " / " + limit;
     count.classList.toggle("is-over", left < 0);
   });
+  // The publishing composer counts the text against the limit of every chosen network.
+  function publishCounts(form) {
+    var out = form.querySelector("[data-counts]");
+    var box = form.querySelector("textarea[name=body]");
+    if (!out || !box) return;
+    var limits = JSON.parse(form.getAttribute("data-limits") || "{}");
+    var networks = [];
+    form.querySelectorAll("input[name=account]:checked").forEach(function (input) {
+      var network = input.getAttribute("data-network");
+      if (networks.indexOf(network) < 0) networks.push(network);
+    });
+    out.textContent = "";
+    networks.forEach(function (network) {
+      var limit = limits[network];
+      if (!limit) return;
+      var text = box.value;
+      var left = limit - (network === "x" ? xLength(text) : Array.from(text).length);
+      var badge = document.createElement("span");
+      badge.className = "badge net-" + network + (left < 0 ? " is-over" : "");
+      badge.textContent = network + " " + left;
+      out.appendChild(badge);
+    });
+  }
+  ["input", "change"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var form = event.target.closest && event.target.closest(".publish-form");
+      if (form) publishCounts(form);
+    });
+  });
+  document.querySelectorAll(".publish-form").forEach(publishCounts);
   // X weighs a post (twitter-text 3): a URL counts 23, Latin and punctuation 1, other
   // characters (CJK, emoji) 2; an emoji with its modifiers and joined parts counts once.
   var X_URL = /(?:https?:\/\/|www\.)[^\s<>"]+/gi;

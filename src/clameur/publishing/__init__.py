@@ -1,0 +1,1 @@
+"""Publishing: compose once for several networks, schedule, approve, send through the outbox."""

@@ -1,0 +1,40 @@
+"""Publishing in a real browser: the demo's due post goes out, a new one is counted and
+scheduled for several networks."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_manager_sees_the_demo_post_published_and_schedules_another(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/login")
+    page.fill("input[name=email]", "camille@clameur.local")
+    page.fill("input[name=password]", "clameur-demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+    # The demo's runner publishes the post that was due when the demo was loaded.
+    for _attempt in range(20):
+        page.goto(server + "/publish")
+        if page.locator(".publish-item .state-ok", has_text="publiée").count() >= 2:
+            break
+        page.wait_for_timeout(500)
+    assert page.locator(".publish-item .state-ok", has_text="publiée").count() >= 2
+    assert page.locator(".publish-day").count() >= 2
+
+    page.check(".publish-form .chip.net-x input")
+    page.check(".publish-form .chip.net-mastodon input")
+    page.fill("#publish-body", "a" * 290)
+    counts = page.locator("[data-counts]")
+    assert "x -10" in counts.inner_text()
+    assert page.locator("[data-counts] .badge.is-over").count() == 1
+    page.fill("#publish-body", "Les horaires de dimanche sont en ligne.")
+    assert page.locator("[data-counts] .badge.is-over").count() == 0
+    page.check("input[name=when][value=later]")
+    page.fill("#scheduled-at", "2031-07-14T10:00")
+    page.click(".publish-form button[type=submit]")
+    page.wait_for_selector("text=Programmée.")
+    card = page.locator(".publish-item", has_text="Les horaires de dimanche")
+    assert card.count() == 1
+    assert card.locator(".publish-targets li").count() == 2
