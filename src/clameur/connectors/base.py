@@ -345,6 +345,9 @@ class OutgoingPost:
     created_at: datetime | None = None
     # Public addresses of images to attach (Instagram cannot publish text alone).
     media_urls: tuple[str, ...] = ()
+    # A description of each image for people who cannot see it (alt text), in the order of
+    # `media_urls`; empty, or shorter, where none was written.
+    media_alts: tuple[str, ...] = ()
     # The person to answer in private (a direct message), by the network's id for them.
     private_to: str | None = None
 
