@@ -15,7 +15,8 @@ def test_a_manager_sees_the_demo_post_published_and_schedules_another(page, serv
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
     # The demo's runner publishes the post that was due when the demo was loaded.
-    for _attempt in range(20):
+    # (up to 30 s: the first test to run may meet a server that has only just started)
+    for _attempt in range(60):
         page.goto(server + "/publish")
         if page.locator(".publish-item .state-ok", has_text="publiée").count() >= 2:
             break
