@@ -5,7 +5,10 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from datetime import UTC, datetime, timedelta
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,6 +24,7 @@ from clameur.connectors.base import (
     RetryableError,
 )
 from clameur.connectors.x import XConfig, XConnector
+from clameur.connectors.x import connector as x_connector
 from clameur.connectors.x.connector import post_time, same_text, snowflake_after
 from clameur.connectors.x.oauth import authorization_request, code_challenge, exchange_code
 
@@ -807,20 +811,27 @@ def test_x_image_address_missing_or_a_page_is_refused_before_reading_x(
     assert [r.path for r in server.requests if not r.path.startswith(("/cdn", "/gallery"))] == []
 
 
-def test_x_image_over_5_mb_or_a_gif_is_refused_naming_why(server: ReplayServer) -> None:
+def test_x_image_over_5_mb_or_a_gif_over_15_mb_is_refused_naming_why(
+    server: ReplayServer,
+) -> None:
     server.add("GET", "/cdn/huge.jpg", image(bytes(5_000_001), "image/jpeg"))
-    server.add("GET", "/cdn/anim.gif", image(b"GIF89a", "image/gif"))
+    server.add("GET", "/cdn/huge.gif", image(b"GIF89a" + bytes(15_000_000), "image/gif"))
+    server.add("GET", "/cdn/photo.heic", image(b"heic", "image/heic"))
 
     with pytest.raises(PermanentError, match=r"huge\.jpg is too big.*X takes images up to 5 MB"):
         connector(server).publish(
             OutgoingPost("Huge", "k3", media_urls=(f"{server.url}/cdn/huge.jpg",))
         )
-    with pytest.raises(PermanentError, match=r"X does not take image/gif images"):
+    with pytest.raises(PermanentError, match=r"huge\.gif is too big.*X takes images up to 15 MB"):
         connector(server).publish(
-            OutgoingPost("Gif", "k4", media_urls=(f"{server.url}/cdn/anim.gif",))
+            OutgoingPost("Gif", "k4", media_urls=(f"{server.url}/cdn/huge.gif",))
+        )
+    with pytest.raises(PermanentError, match=r"X does not take image/heic images.*image/gif"):
+        connector(server).publish(
+            OutgoingPost("Heic", "k5", media_urls=(f"{server.url}/cdn/photo.heic",))
         )
 
-    assert server.seen("POST", UPLOAD) == []
+    assert [r.path for r in server.requests if not r.path.startswith("/cdn")] == []
 
 
 def test_x_refuses_a_fifth_image(server: ReplayServer) -> None:
@@ -871,3 +882,365 @@ def test_x_retry_after_the_upload_posts_once_when_the_first_post_did_not_arrive(
     assert posts[0]["media"] == posts[1]["media"] == {"media_ids": ["731"]}
     assert len(server.seen("POST", UPLOAD)) == 1
     assert published.replayed is False
+
+
+# --- animated GIFs (chunked upload) and descriptions (alt text) -----------------------------
+# Payloads, from the documentation pages:
+# - x/media_initialize.json: the INIT response of
+#   https://docs.x.com/x-api/media/quickstart/media-upload-chunked
+# - x/media_append.json: https://docs.x.com/x-api/media/append-media-upload
+# - x/media_finalize.json: https://docs.x.com/x-api/media/finalize-media-upload
+# - x/media_status.json, x/media_status_failed.json: the STATUS answers of
+#   https://docs.x.com/x-api/media/get-media-upload-status, with processing_info.error as in
+#   https://developer.x.com/en/docs/twitter-api/v1/media/upload-media/api-reference/get-media-upload-status
+# - x/media_metadata.json: https://docs.x.com/x-api/media/create-media-metadata
+
+INITIALIZE = "/2/media/upload/initialize"
+METADATA = "/2/media/metadata"
+GIF_BYTES = b"GIF89a" + bytes(range(256)) * 9 + b"\x3b"  # 2,311 bytes
+
+
+def media_answer(name: str, media_id: str, **processing: Any) -> Answer:
+    """A documented media answer for `media_id`, its processing_info changed by `processing`."""
+    body = payload(name)
+    body["data"].update(id=media_id, media_key=f"16_{media_id}")
+    if processing:
+        body["data"]["processing_info"] = {**body["data"].get("processing_info", {}), **processing}
+    return Answer(body=body)
+
+
+def chunked_upload(
+    server: ReplayServer, media_id: str, *statuses: Answer, finalized: Answer | None = None
+) -> None:
+    """X's answers to the chunked upload of one GIF as `media_id`, then to STATUS."""
+    server.add("POST", INITIALIZE, media_answer("x/media_initialize.json", media_id))
+    server.add("POST", f"{UPLOAD}/{media_id}/append", body=payload("x/media_append.json"))
+    server.add(
+        "POST",
+        f"{UPLOAD}/{media_id}/finalize",
+        finalized or media_answer("x/media_finalize.json", media_id),
+    )
+    if statuses:
+        server.add("GET", UPLOAD, *statuses, query={"command": "STATUS"})
+
+
+def gif(server: ReplayServer, name: str = "anim.gif", content: bytes = GIF_BYTES) -> str:
+    server.add("GET", f"/cdn/{name}", image(content, "image/gif"))
+    return f"{server.url}/cdn/{name}"
+
+
+def form(seen: Any) -> dict[str, bytes]:
+    """The parts of a multipart/form-data request, by name."""
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {seen.headers['content-type']}\r\n\r\n".encode() + seen.body
+    )
+    return {
+        str(part.get_param("name", header="content-disposition")): part.get_payload(decode=True)
+        for part in message.iter_parts()
+    }
+
+
+def test_x_gif_goes_through_the_chunked_upload_in_several_chunks_then_is_posted(
+    server: ReplayServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(x_connector, "CHUNK_BYTES", 1000)
+    url = gif(server)
+    server.add("GET", TIMELINE, body=page())
+    chunked_upload(
+        server,
+        "741",
+        media_answer("x/media_status.json", "741", check_after_secs=3),
+        media_answer("x/media_status.json", "741", state="succeeded", progress_percent=100),
+        finalized=media_answer("x/media_finalize.json", "741", check_after_secs=2),
+    )
+    server.add("POST", "/2/tweets", status=201, body=payload("x/create_post.json"))
+    x = connector(server)
+    waits: list[float] = []
+    x.sleep = waits.append
+
+    published = x.publish(OutgoingPost("It moves", "key-gif", media_urls=(url,)))
+
+    assert server.seen("POST", INITIALIZE)[0].json() == {
+        "media_type": "image/gif",
+        "total_bytes": len(GIF_BYTES),
+        "media_category": "tweet_gif",
+    }
+    appends = [form(seen) for seen in server.seen("POST", f"{UPLOAD}/741/append")]
+    assert [part["segment_index"] for part in appends] == [b"0", b"1", b"2"]
+    assert [len(part["media"]) for part in appends] == [1000, 1000, len(GIF_BYTES) - 2000]
+    assert b"".join(part["media"] for part in appends) == GIF_BYTES
+    assert server.seen("POST", f"{UPLOAD}/741/append")[0].headers["authorization"] == (
+        "Bearer access-token-abcdefghijklmnop"
+    )
+    # Finalized after the last chunk, then looked at after each check_after_secs X gave.
+    order = [r.path for r in server.requests if r.path.startswith(UPLOAD)]
+    assert (
+        order
+        == [INITIALIZE, *[f"{UPLOAD}/741/append"] * 3, f"{UPLOAD}/741/finalize"] + [UPLOAD] * 2
+    )
+    assert server.seen("GET", UPLOAD)[0].query == {"command": ["STATUS"], "media_id": ["741"]}
+    assert waits == [2.0, 3.0]
+    assert server.seen("POST", UPLOAD) == []  # not the simple upload
+    assert server.seen("POST", "/2/tweets")[0].json() == {
+        "text": "It moves",
+        "media": {"media_ids": ["741"]},
+    }
+    assert published.external_id == "1445880548472328192"
+
+
+def test_x_descriptions_reach_the_metadata_endpoint_only_for_images_that_have_one(
+    server: ReplayServer,
+) -> None:
+    urls = images(server, "a.png", "b.png", "c.png")
+    server.add("GET", TIMELINE, body=page())
+    server.add("POST", UPLOAD, uploaded("701"), uploaded("702"), uploaded("703"), uploaded("704"))
+    server.add("POST", METADATA, body=payload("x/media_metadata.json"))
+    server.add("POST", "/2/tweets", status=201, body=payload("x/create_post.json"))
+    longest = "é" * 1000  # X counts characters, not bytes
+    post = OutgoingPost(
+        "Winter menu", "key-alt", media_urls=urls, media_alts=("  A bowl of soup ", "   ")
+    )
+
+    connector(server).publish(post)
+    connector(server).publish(
+        OutgoingPost("Longest", "key-long", media_urls=urls[:1], media_alts=(longest,))
+    )
+
+    described = [seen.json() for seen in server.seen("POST", METADATA)]
+    assert described == [
+        {"id": "701", "metadata": {"alt_text": {"text": "A bowl of soup"}}},
+        {"id": "704", "metadata": {"alt_text": {"text": longest}}},
+    ]
+    # Described after its upload and before the post that shows it.
+    paths = [r.path for r in server.requests if r.method == "POST"]
+    assert paths[:5] == [UPLOAD, METADATA, UPLOAD, UPLOAD, "/2/tweets"]
+    assert server.seen("POST", "/2/tweets")[0].json()["media"] == {
+        "media_ids": ["701", "702", "703"]
+    }
+
+
+def test_x_gif_description_is_set_once_it_is_processed(server: ReplayServer) -> None:
+    url = gif(server)
+    server.add("GET", TIMELINE, body=page())
+    chunked_upload(
+        server,
+        "751",
+        media_answer("x/media_status.json", "751", state="succeeded"),
+    )
+    server.add("POST", METADATA, body=payload("x/media_metadata.json"))
+    server.add("POST", "/2/tweets", status=201, body=payload("x/create_post.json"))
+
+    connector(server).publish(
+        OutgoingPost("Cat", "key-cat", media_urls=(url,), media_alts=("A dancing cat",))
+    )
+
+    assert server.seen("POST", METADATA)[0].json() == {
+        "id": "751",
+        "metadata": {"alt_text": {"text": "A dancing cat"}},
+    }
+    paths = [r.path for r in server.requests if not r.path.startswith("/cdn")]
+    assert paths.index(METADATA) > paths.index(UPLOAD)  # after the STATUS that said succeeded
+    assert paths.index(METADATA) < paths.index("/2/tweets")
+
+
+def test_x_description_over_1000_characters_is_refused_before_anything_is_sent(
+    server: ReplayServer,
+) -> None:
+    urls = images(server, "a.png", "b.png")
+    post = OutgoingPost(
+        "Menu", "key-too-long", media_urls=urls, media_alts=("Fine", "word " * 200 + "!")
+    )
+
+    with pytest.raises(
+        PermanentError, match=r"image 2 \(.*/cdn/b\.png\) is 1,001 characters.*1,000"
+    ):
+        connector(server).publish(post)
+
+    assert server.requests == []  # nothing downloaded, read, uploaded or posted
+
+
+def test_x_gif_processing_failure_names_xs_reason_and_posts_nothing(server: ReplayServer) -> None:
+    url = gif(server)
+    server.add("GET", TIMELINE, body=page())
+    chunked_upload(server, "761", media_answer("x/media_status_failed.json", "761"))
+
+    with pytest.raises(
+        PermanentError,
+        match=r"could not process the GIF .*/cdn/anim\.gif: Unsupported video format",
+    ):
+        connector(server).publish(OutgoingPost("Broken", "key-bad", media_urls=(url,)))
+
+    assert len(server.seen("GET", UPLOAD)) == 1
+    assert server.seen("POST", "/2/tweets") == []
+
+
+def test_x_gif_still_processing_after_two_minutes_is_tried_again_later(
+    server: ReplayServer,
+) -> None:
+    url = gif(server)
+    server.add("GET", TIMELINE, body=page())
+    chunked_upload(server, "762", media_answer("x/media_status.json", "762", check_after_secs=50))
+    x = connector(server)
+    waits: list[float] = []
+    x.sleep = waits.append
+
+    with pytest.raises(RetryableError, match=r"still processing the GIF .*after 101 seconds"):
+        x.publish(OutgoingPost("Slow", "key-slow", media_urls=(url,)))
+
+    # finalize said 1 s, then 50 s, then 50 s: another 50 would pass the 120-second bound,
+    # and the outbox (not an upload again in place) tries later.
+    assert waits == [1.0, 50.0, 50.0] and sum(waits) <= x_connector.PROCESSING_WAIT
+    assert len(server.seen("GET", UPLOAD)) == 3  # one STATUS after each wait
+    assert len(server.seen("POST", INITIALIZE)) == 1
+    assert server.seen("POST", "/2/tweets") == []
+
+
+def test_x_gif_with_another_image_is_refused_before_anything_reaches_x(
+    server: ReplayServer,
+) -> None:
+    urls = (*images(server, "a.png"), gif(server))
+
+    with pytest.raises(PermanentError, match=r"one animated GIF alone.*anim\.gif comes with 1"):
+        connector(server).publish(OutgoingPost("Both", "key-both", media_urls=urls))
+
+    assert [r.path for r in server.requests if not r.path.startswith("/cdn")] == []
+
+
+def test_x_short_rate_limit_during_append_waits_for_the_reset_and_resumes(
+    server: ReplayServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(x_connector, "CHUNK_BYTES", 1000)
+    url = gif(server)
+    server.add("GET", TIMELINE, body=page())
+    chunked_upload(server, "771", media_answer("x/media_status.json", "771", state="succeeded"))
+    reset = int(time.time()) + 3
+    server.add(
+        "POST",
+        f"{UPLOAD}/771/append",
+        Answer(body=payload("x/media_append.json")),
+        Answer(
+            429,
+            payload("x/too_many_requests.json"),
+            headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)},
+        ),
+        Answer(body=payload("x/media_append.json")),
+    )
+    server.add("POST", "/2/tweets", status=201, body=payload("x/create_post.json"))
+    # The connector's clock moves on by what it slept, as a real sleep would.
+    slept: list[float] = []
+    monkeypatch.setattr(
+        x_connector, "utcnow", lambda: datetime.now(UTC) + timedelta(seconds=sum(slept))
+    )
+    x = connector(server)
+    x.sleep = slept.append
+
+    published = x.publish(OutgoingPost("It moves", "key-limit", media_urls=(url,)))
+
+    segments = [form(seen)["segment_index"] for seen in server.seen("POST", f"{UPLOAD}/771/append")]
+    assert segments == [b"0", b"1", b"1", b"2"]  # the refused chunk sent again, not the others
+    assert 1.5 < slept[0] <= 3.0  # until x-rate-limit-reset
+    assert published.external_id == "1445880548472328192"
+    assert server.seen("POST", "/2/tweets")[0].json()["media"] == {"media_ids": ["771"]}
+
+
+def test_x_long_rate_limit_during_append_goes_back_to_the_outbox_with_xs_reset(
+    server: ReplayServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(x_connector, "CHUNK_BYTES", 1000)
+    url = gif(server)
+    server.add("GET", TIMELINE, body=page())
+    chunked_upload(server, "772")
+    reset = int((datetime.now(UTC) + timedelta(minutes=12)).timestamp())
+    server.add(
+        "POST",
+        f"{UPLOAD}/772/append",
+        Answer(body=payload("x/media_append.json")),
+        Answer(
+            429,
+            payload("x/too_many_requests.json"),
+            headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)},
+        ),
+    )
+
+    with pytest.raises(RateLimited, match="media append") as caught:
+        connector(server).publish(OutgoingPost("It moves", "key-later", media_urls=(url,)))
+
+    assert caught.value.retry_at == datetime.fromtimestamp(reset, UTC)
+    assert len(server.seen("POST", f"{UPLOAD}/772/append")) == 2
+    assert server.seen("POST", f"{UPLOAD}/772/finalize") == []
+    assert server.seen("POST", "/2/tweets") == []
+
+
+def test_x_append_outage_is_retried_in_place_with_the_same_segment(
+    server: ReplayServer,
+) -> None:
+    url = gif(server)
+    server.add("GET", TIMELINE, body=page())
+    chunked_upload(server, "773", media_answer("x/media_status.json", "773", state="succeeded"))
+    server.add(
+        "POST",
+        f"{UPLOAD}/773/append",
+        Answer(503, {"title": "Service Unavailable"}),
+        # X's v1.1 APPEND answered 2xx with an empty body: taken as well.
+        Answer(204),
+    )
+    server.add("POST", "/2/tweets", status=201, body=payload("x/create_post.json"))
+
+    connector(server).publish(OutgoingPost("It moves", "key-outage", media_urls=(url,)))
+
+    segments = [form(seen)["segment_index"] for seen in server.seen("POST", f"{UPLOAD}/773/append")]
+    assert segments == [b"0", b"0"]
+    assert len(server.seen("POST", INITIALIZE)) == 1
+    assert server.seen("POST", "/2/tweets")[0].json()["media"] == {"media_ids": ["773"]}
+
+
+def test_x_finalize_outage_starts_a_new_upload_after_looking_for_the_post(
+    server: ReplayServer,
+) -> None:
+    url = gif(server)
+    server.add("GET", TIMELINE, body=page())
+    server.add(
+        "POST",
+        INITIALIZE,
+        media_answer("x/media_initialize.json", "781"),
+        media_answer("x/media_initialize.json", "782"),
+    )
+    for media_id in ("781", "782"):
+        server.add("POST", f"{UPLOAD}/{media_id}/append", body=payload("x/media_append.json"))
+    server.add("POST", f"{UPLOAD}/781/finalize", status=503, body={"title": "Service Unavailable"})
+    server.add(
+        "POST",
+        f"{UPLOAD}/782/finalize",
+        media_answer("x/media_finalize.json", "782", state="succeeded"),
+    )
+    server.add("POST", "/2/tweets", status=201, body=payload("x/create_post.json"))
+
+    published = connector(server).publish(OutgoingPost("It moves", "key-fin", media_urls=(url,)))
+
+    # Never finalized twice: the uncertain upload is left to expire.
+    assert len(server.seen("POST", f"{UPLOAD}/781/finalize")) == 1
+    assert len(server.seen("GET", TIMELINE)) == 2  # looked again before writing again
+    assert server.seen("POST", "/2/tweets")[0].json()["media"] == {"media_ids": ["782"]}
+    assert published.replayed is False
+
+
+def test_x_gif_post_that_arrived_despite_an_error_is_found_not_uploaded_again(
+    server: ReplayServer,
+) -> None:
+    url = gif(server)
+    sent = tweet(5, text="It moves https://t.co/1a2b3c4d5e")
+    server.add("GET", TIMELINE, Answer(200, page()), Answer(200, page(sent)))
+    chunked_upload(server, "791", media_answer("x/media_status.json", "791", state="succeeded"))
+    server.add("POST", METADATA, body=payload("x/media_metadata.json"))
+    server.add("POST", "/2/tweets", status=503, body={"title": "Service Unavailable"})
+    post = OutgoingPost("It moves", "key-once", media_urls=(url,), media_alts=("A cat",))
+
+    published = connector(server).publish(post)
+    # The outbox tries the same post again later: found at once, nothing uploaded.
+    again = connector(server).publish(post)
+
+    assert published.replayed is True and published.external_id == pid(5)
+    assert again.replayed is True and again.external_id == pid(5)
+    assert len(server.seen("POST", INITIALIZE)) == 1
+    assert len(server.seen("POST", METADATA)) == 1
+    assert len(server.seen("POST", "/2/tweets")) == 1

@@ -13,17 +13,47 @@ docs.x.com:
 - the account's own posts, `GET /2/users/:id/tweets` (to recognise a reply already sent);
 - replies and posts, `POST /2/tweets` with `reply.in_reply_to_tweet_id`
   (https://docs.x.com/x-api/posts/manage-tweets/introduction);
-- images: each is downloaded (`clameur.connectors.media`: at most 5 MB, JPEG, PNG, WebP, BMP or
-  TIFF, the types the `tweet_image` category takes; an animated GIF needs the chunked upload,
-  which is not used) and uploaded with the simple upload, `POST /2/media/upload` as
-  multipart/form-data with `media` and `media_category=tweet_image`, which answers the media
-  `id` (https://docs.x.com/x-api/media/upload-media, https://docs.x.com/x-api/media,
-  https://docs.x.com/x-api/media/quickstart/best-practices: up to 4 photos a post); an image
-  still processing is asked for with `GET /2/media/upload?command=STATUS&media_id=`
-  (https://docs.x.com/x-api/media/quickstart/media-upload-chunked); the post carries their ids
-  in `media.media_ids` (https://docs.x.com/x-api/posts/manage-tweets/introduction). Uploading
+- images and animated GIFs: each is downloaded (`clameur.connectors.media`) before anything is
+  read or written on X. Size limits (https://docs.x.com/x-api/media/introduction): an image at
+  most 5 MB, a GIF at most 15 MB. A post carries up to 4 photos or one animated GIF, not both
+  (https://docs.x.com/x-api/media/quickstart/best-practices): a GIF beside another image is
+  refused before anything is uploaded.
+  A still image (JPEG, PNG, WebP, BMP or TIFF, the types the `tweet_image` category takes) goes
+  through the simple upload, `POST /2/media/upload` as multipart/form-data with `media` and
+  `media_category=tweet_image`, which answers the media `id`
+  (https://docs.x.com/x-api/media/upload-media). X calls it "the older simple upload (images
+  only)" and recommends the chunked one (https://docs.x.com/x-api/media/introduction), but
+  documents it without deprecation; it is one request an image instead of three, so still
+  images keep it.
+  A GIF (image/gif) takes the chunked upload in the `tweet_gif` category, on the dedicated
+  paths of the API reference: `POST /2/media/upload/initialize` with a JSON body
+  (`media_type`, `total_bytes`, `media_category`), answering the media `id`
+  (https://docs.x.com/x-api/media/initialize-media-upload); `POST
+  /2/media/upload/{id}/append`, multipart/form-data with `media` (the chunk) and
+  `segment_index` from 0 (https://docs.x.com/x-api/media/append-media-upload); `POST
+  /2/media/upload/{id}/finalize`, which answers the media with its `processing_info`
+  (https://docs.x.com/x-api/media/finalize-media-upload). The chunked quickstart
+  (https://docs.x.com/x-api/media/quickstart/media-upload-chunked) still shows the older form,
+  `command=INIT|APPEND|FINALIZE` on `POST /2/media/upload`, reported retired since mid-2025;
+  the API reference's paths are the ones used. Chunks are `CHUNK_BYTES`: 4 MiB, as X's own
+  v2 sample sends (https://github.com/xdevplatform/samples, Media Upload/media_upload_v2.py;
+  the v1.1 APPEND reference allowed at most 5 MB a chunk), so a 15 MB GIF takes 4 of them.
+  A chunk that failed is sent again in place with the same `segment_index` ("failed chunks
+  can be retried individually", quickstart).
+  Media still processing (`processing_info.state` pending or in_progress) is asked for again
+  after the `check_after_secs` X gives, with `GET /2/media/upload?command=STATUS&media_id=`
+  (https://docs.x.com/x-api/media/get-media-upload-status), at most `PROCESSING_WAIT` seconds
+  in all (then the outbox tries the post again later, not in place); `failed` stops with X's
+  `processing_info.error.message`, which a person must act on. The post carries the ids in
+  `media.media_ids` (https://docs.x.com/x-api/posts/manage-tweets/introduction). Uploading
   needs the `media.write` scope
   (https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code);
+- image descriptions (alt text): after an image or GIF is uploaded (and processed), its
+  description, when one was written, is set with `POST /2/media/metadata` and the JSON body
+  `{"id": <media id>, "metadata": {"alt_text": {"text": ...}}}`
+  (https://docs.x.com/x-api/media/create-media-metadata), before the post is created. X takes
+  at most 1,000 characters: a longer description is refused, naming the image, before
+  anything is downloaded or sent;
 - who the token belongs to, `GET /2/users/me`;
 - fields and expansions: `tweet.fields=created_at,conversation_id,in_reply_to_user_id,
   referenced_tweets,public_metrics,lang`, `expansions=author_id`,
@@ -77,8 +107,13 @@ created) are read: a post with the same text in reply to the same post is the on
 and it is returned as replayed instead of posting again. This costs one read of the account's
 own posts per reply, and covers retries by the outbox after a crash as well as retries in place.
 A post with images shows its text followed by one t.co link to them, which the comparison allows.
-Images are downloaded before anything is read or written on X, uploaded once per attempt, and
-uploaded again when the outbox tries again (media ids left unused expire).
+Images are downloaded before anything is read or written on X, uploaded (and described) once
+per attempt, and uploaded again when the outbox tries again (media ids left unused expire).
+Media requests follow the rules of the other requests: a 429 waits in place when X's reset is
+at most 10 seconds away and otherwise goes back to the outbox with X's reset time; a 5xx on the
+initialize, append, status and metadata requests is retried in place. FINALIZE is not: if X
+finalized before failing, finalizing again could be refused, so the attempt fails and the next
+one (after a look for the post) starts a new upload.
 """
 
 from __future__ import annotations
@@ -127,7 +162,7 @@ from clameur.connectors.http import (
     with_retries,
     write_once,
 )
-from clameur.connectors.media import Image, download_images, shown
+from clameur.connectors.media import Image, download_images, megabytes, shown
 from clameur.connectors.oauth import apply_token
 from clameur.connectors.streaming import Merged, http_lines, stream_client
 from clameur.kit.time import utcnow
@@ -167,13 +202,24 @@ _NO_LANGUAGE = frozenset({"und", "zxx", "qam", "qct", "qht", "qme", "qst"})
 _URL = re.compile(r"https?://\S+")
 MAX_IMAGES = 4
 MAX_IMAGE_BYTES = 5_000_000
-# The media types of the tweet_image category (a GIF needs the chunked upload).
+MAX_GIF_BYTES = 15_000_000
+# The media types of the tweet_image category (the simple upload).
 IMAGE_TYPES = frozenset(
     {"image/jpeg", "image/pjpeg", "image/png", "image/webp", "image/bmp", "image/tiff"}
 )
+# An animated GIF: the chunked upload, in the tweet_gif category.
+GIF = "image/gif"
+MEDIA_TYPES = IMAGE_TYPES | {GIF}
 MEDIA_UPLOAD = "/2/media/upload"
-# Looks at an image X is still processing, at most.
+MEDIA_INITIALIZE = "/2/media/upload/initialize"
+MEDIA_METADATA = "/2/media/metadata"
+# Bytes sent by each APPEND of the chunked upload.
+CHUNK_BYTES = 4 * 1024 * 1024
+# The longest description (alt text) X takes, in characters.
+MAX_ALT_TEXT = 1000
+# Looks at media X is still processing, and seconds waited for it, at most.
 PROCESSING_LOOKS = 10
+PROCESSING_WAIT = 120.0
 
 
 class XConfig(ConnectorConfig):
@@ -186,9 +232,8 @@ class XConfig(ConnectorConfig):
         "App, turn on OAuth 2.0 under User authentication settings (App permissions: Read and "
         "write; type: Web App, Automated App or Bot), add Clameur's callback address, and "
         "copy the OAuth 2.0 Client ID and Client Secret. Clameur then sends you to X to "
-        "approve the scopes tweet.read, users.read, tweet.write, media.write (images) and "
-        "offline.access. Recent "
-        "search reaches back 7 days only."
+        "approve the scopes tweet.read, users.read, tweet.write, media.write (images and GIFs) "
+        "and offline.access. Recent search reaches back 7 days only."
     )
 
     client_id: str = Field(
@@ -485,10 +530,17 @@ class XConnector(Connector[XConfig]):
         )
 
     def _api(
-        self, method: str, path: str, endpoint: str, retry: bool = True, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        endpoint: str,
+        retry: bool = True,
+        empty: bool = False,
+        **kwargs: Any,
     ) -> dict[str, Any]:
         """A request with the user's token; a token refused once is renewed and the request
-        sent again; short outages retried in place when `retry`."""
+        sent again; short outages retried in place when `retry`. With `empty`, an answer
+        without a body is an empty object."""
 
         def attempt() -> dict[str, Any]:
             try:
@@ -501,6 +553,8 @@ class XConnector(Connector[XConfig]):
                     response = self._send(method, path, endpoint, **kwargs)
                 except Unauthorised as again:
                     raise _expired(str(again)) from None
+            if empty and not response.content.strip():
+                return {}
             return json_object(response, NETWORK, f"answer to {endpoint}")
 
         if not retry:
@@ -916,7 +970,7 @@ class XConnector(Connector[XConfig]):
         return None
 
     def _upload(self, image: Image) -> str:
-        """Upload one image (the simple upload); its media id once X has processed it."""
+        """Upload one still image (the simple upload); its media id once X has processed it."""
         answer = self._api(
             "POST",
             MEDIA_UPLOAD,
@@ -926,43 +980,118 @@ class XConnector(Connector[XConfig]):
         )
         media = as_object(answer.get("data"), NETWORK, "uploaded media")
         media_id = str(required(media, "id", NETWORK, "uploaded media"))
-        for _ in range(PROCESSING_LOOKS):
-            info = media.get("processing_info")
-            state = info.get("state") if isinstance(info, Mapping) else None
+        return self._processed(media_id, answer, image)
+
+    def _upload_gif(self, image: Image) -> str:
+        """Upload an animated GIF (the chunked upload: initialize, append each chunk,
+        finalize); its media id once X has processed it."""
+        answer = self._api(
+            "POST",
+            MEDIA_INITIALIZE,
+            "media initialize",
+            json={
+                "media_type": image.content_type,
+                "total_bytes": len(image.content),
+                "media_category": "tweet_gif",
+            },
+        )
+        started = as_object(answer.get("data"), NETWORK, "initialized upload")
+        media_id = str(required(started, "id", NETWORK, "initialized upload"))
+        for segment, start in enumerate(range(0, len(image.content), CHUNK_BYTES)):
+            chunk = image.content[start : start + CHUNK_BYTES]
+            # Retried in place on a short outage: X takes a chunk sent again.
+            self._api(
+                "POST",
+                f"{MEDIA_UPLOAD}/{media_id}/append",
+                "media append",
+                empty=True,
+                files={"media": (image.file_name, chunk, "application/octet-stream")},
+                data={"segment_index": str(segment)},
+            )
+        # Not retried in place: an upload X finalized before failing may refuse a second
+        # finalize; the next attempt starts a new upload instead.
+        finalized = self._api(
+            "POST", f"{MEDIA_UPLOAD}/{media_id}/finalize", "media finalize", retry=False
+        )
+        return self._processed(media_id, finalized, image)
+
+    def _processed(self, media_id: str, answer: Mapping[str, Any], image: Image) -> str:
+        """`media_id` once X has processed the media (`answer` is X's last word on it):
+        `check_after_secs` honoured, at most `PROCESSING_WAIT` seconds in all; a failure
+        names X's reason."""
+        kind = "GIF" if image.content_type == GIF else "image"
+        waited = 0.0
+        looks = 0
+        while True:
+            media = as_object(answer.get("data"), NETWORK, "uploaded media")
+            found = media.get("processing_info")
+            info: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+            state = info.get("state")
             if state in (None, "succeeded"):
                 return media_id
             if state == "failed":
-                said = (info.get("error") or {}).get("message") if isinstance(info, Mapping) else ""
+                error = info.get("error")
+                said = (
+                    error.get("message") or error.get("name") if isinstance(error, Mapping) else ""
+                ) or _first_error(answer)
                 raise PermanentError(
-                    f"X could not process the image {shown(image.url)} ({said or 'no reason'}).",
+                    f"X could not process the {kind} {shown(image.url)}: "
+                    f"{said or 'no reason given'}. Use another file.",
                     NETWORK,
                 )
-            wait = info.get("check_after_secs") if isinstance(info, Mapping) else None
-            self.sleep(float(wait) if isinstance(wait, int | float) else 1.0)
-            status = self._api(
+            after = info.get("check_after_secs")
+            wait = float(after) if isinstance(after, int | float) and after > 0 else 1.0
+            if looks >= PROCESSING_LOOKS or waited + wait > PROCESSING_WAIT:
+                break
+            self.sleep(wait)
+            waited += wait
+            looks += 1
+            answer = self._api(
                 "GET",
                 MEDIA_UPLOAD,
                 "media status",
                 params={"command": "STATUS", "media_id": media_id},
             )
-            media = as_object(status.get("data"), NETWORK, "media status")
-        raise RetryableError(
-            f"X is still processing the image {shown(image.url)}; the post will be tried again.",
-            NETWORK,
+        raise StillProcessing(
+            f"X is still processing the {kind} {shown(image.url)} after {waited:.0f} seconds; "
+            "the post will be tried again."
         )
+
+    def _describe(self, media_id: str, description: str) -> None:
+        """Set the description (alt text) of uploaded media."""
+        self._api(
+            "POST",
+            MEDIA_METADATA,
+            "media metadata",
+            json={"id": media_id, "metadata": {"alt_text": {"text": description}}},
+        )
+
+    def _attach(self, image: Image, description: str | None) -> str:
+        """Upload one image or GIF and set its description; its media id."""
+        media_id = self._upload_gif(image) if image.content_type == GIF else self._upload(image)
+        if description:
+            self._describe(media_id, description)
+        return media_id
 
     def _write(self, post: OutgoingPost) -> Published:
         body: dict[str, Any] = {"text": post.text}
         if post.in_reply_to:
             body["reply"] = {"in_reply_to_tweet_id": post.in_reply_to}
-        # Before anything is read on X (reads are billed): a wrong address fails here.
+        # Before anything is downloaded, read or written on X (reads are billed).
+        descriptions = _descriptions(post)
         images = download_images(
-            post.media_urls, NETWORK, MAX_IMAGE_BYTES, max_count=MAX_IMAGES, accepted=IMAGE_TYPES
+            post.media_urls, NETWORK, MAX_GIF_BYTES, max_count=MAX_IMAGES, accepted=MEDIA_TYPES
         )
+        _check_media(images)
 
         def write() -> Published:
             if images and "media" not in body:
-                body["media"] = {"media_ids": [self._upload(image) for image in images]}
+                body["media"] = {
+                    "media_ids": [
+                        self._attach(image, description)
+                        for image, description in zip(images, descriptions, strict=True)
+                    ]
+                }
             created = self._api("POST", "/2/tweets", "create", retry=False, json=body)
             data = as_object(created.get("data"), NETWORK, "created post")
             post_id = str(required(data, "id", NETWORK, "created post"))
@@ -978,13 +1107,17 @@ class XConnector(Connector[XConfig]):
             )
 
         # X may have written the post before failing, or answer that it is a duplicate.
-        return write_once(
-            write,
-            find,
-            self.retry_attempts,
-            self.sleep,
-            duplicate=lambda error: "duplicate" in error.message.lower(),
-        )
+        try:
+            return write_once(
+                write,
+                find,
+                self.retry_attempts,
+                self.sleep,
+                duplicate=lambda error: "duplicate" in error.message.lower(),
+            )
+        except StillProcessing as error:
+            # Not uploaded again in place: the outbox tries later, so the bound holds.
+            raise RetryableError(str(error), NETWORK) from None
 
     def reply(self, post: OutgoingPost) -> Published:
         """Reply to `post.in_reply_to`; a reply already on X is found, not posted twice."""
@@ -1003,6 +1136,11 @@ class XConnector(Connector[XConfig]):
 
 class Unauthorised(Exception):
     """X refused the access token (HTTP 401): renew it once, then give up."""
+
+
+class StillProcessing(Exception):
+    """X had not processed uploaded media within `PROCESSING_WAIT`: the post waits for the
+    outbox's next try rather than for an upload again in place."""
 
 
 def _bearer_refused(reason: str) -> AuthError:
@@ -1060,6 +1198,54 @@ def post_url(post_id: str, username: str | None) -> str:
         if username
         else f"https://x.com/i/web/status/{post_id}"
     )
+
+
+def _descriptions(post: OutgoingPost) -> list[str | None]:
+    """The description written for each image of `post` (None where there is none); a
+    description longer than X takes is refused, naming its image."""
+    found: list[str | None] = []
+    for index, url in enumerate(post.media_urls):
+        text = post.media_alts[index].strip() if index < len(post.media_alts) else ""
+        if len(text) > MAX_ALT_TEXT:
+            raise PermanentError(
+                f"The description of image {index + 1} ({shown(url)}) is {len(text):,} "
+                f"characters long: X takes descriptions up to {MAX_ALT_TEXT:,} characters. "
+                "Shorten it.",
+                NETWORK,
+            )
+        found.append(text or None)
+    return found
+
+
+def _check_media(images: list[Image]) -> None:
+    """Refuse what X does not take in one post: a still image over 5 MB (GIFs go up to 15 MB),
+    an animated GIF beside other images."""
+    for image in images:
+        size = len(image.content)
+        if image.content_type != GIF and size > MAX_IMAGE_BYTES:
+            raise PermanentError(
+                f"The image at {shown(image.url)} is too big ({megabytes(size)}): X takes "
+                f"images up to {megabytes(MAX_IMAGE_BYTES)} (animated GIFs up to "
+                f"{megabytes(MAX_GIF_BYTES)}). Use a smaller or more compressed image.",
+                NETWORK,
+            )
+    gifs = [image for image in images if image.content_type == GIF]
+    if gifs and len(images) > 1:
+        raise PermanentError(
+            f"X attaches one animated GIF alone, or up to {MAX_IMAGES} images, to a post: "
+            f"{shown(gifs[0].url)} comes with {len(images) - 1} other image(s). Publish the GIF "
+            "in a post of its own.",
+            NETWORK,
+        )
+
+
+def _first_error(body: Mapping[str, Any]) -> str:
+    """The first of the `errors` an answer carries beside its data, as X words it."""
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], Mapping):
+        first = errors[0]
+        return str(first.get("detail") or first.get("message") or first.get("title") or "")
+    return ""
 
 
 def _problem(response: httpx.Response) -> str:
