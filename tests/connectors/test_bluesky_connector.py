@@ -654,3 +654,31 @@ def test_bluesky_retry_after_the_upload_rewrites_the_same_record(server: ReplayS
     )
     assert len(server.seen("POST", UPLOAD)) == 2
     assert published.external_id.endswith(writes[0]["rkey"])
+
+
+def test_bluesky_sends_each_images_description_as_its_alt_text(server: ReplayServer) -> None:
+    # https://docs.bsky.app/docs/advanced-guides/posts#images-embeds: `alt` on each image.
+    for name in ("a.png", "b.png", "c.png"):
+        server.add("GET", f"/cdn/{name}", image())
+    urls = tuple(f"{server.url}/cdn/{name}" for name in ("a.png", "b.png", "c.png"))
+    post = with_images(server, urls, "publication-alt")
+    described = OutgoingPost(
+        post.text,
+        post.idempotency_key,
+        created_at=post.created_at,
+        media_urls=urls,
+        # The second image has no description; the third none written either (shorter list).
+        media_alts=("Soup of the day: pumpkin.", ""),
+    )
+    server.add("POST", UPLOAD, blob("bafkreia"), blob("bafkreib"), blob("bafkreic"))
+    server.add("POST", PUT, written(server, "publication-alt"))
+
+    connector(server).publish(described)
+
+    embed = server.seen("POST", PUT)[0].json()["record"]["embed"]
+    assert [item["alt"] for item in embed["images"]] == ["Soup of the day: pumpkin.", "", ""]
+    assert [item["image"]["ref"]["$link"] for item in embed["images"]] == [
+        "bafkreia",
+        "bafkreib",
+        "bafkreic",
+    ]

@@ -523,3 +523,54 @@ def test_a_retry_after_the_photos_were_uploaded_but_the_post_failed_posts_once(
     assert len(server.seen("POST", PHOTOS)) == 4  # uploaded again after the failure only
     second_form = server.seen("POST", FEED)[1].form()
     assert json.loads(second_form["attached_media[0]"][0]) == {"media_fbid": "903"}
+
+
+def test_each_photo_carries_its_description_as_alt_text_custom(server: ReplayServer) -> None:
+    # https://developers.facebook.com/docs/graph-api/reference/photo/ ("Creating"):
+    # `alt_text_custom`, accessible alternative description for an image.
+    urls = image_urls(server, "a.png", "b.png", "c.png")
+    server.add("GET", FEED, body=payload("facebook/page_feed.json"))
+    server.add("POST", PHOTOS, unpublished("901"), unpublished("902"), unpublished("903"))
+    server.add("POST", FEED, body={"id": f"{PAGE_ID}_2192055555555555"})
+    post = with_images(urls)
+    described = OutgoingPost(
+        post.text,
+        post.idempotency_key,
+        created_at=post.created_at,
+        media_urls=urls,
+        media_alts=("Pumpkin soup in a blue bowl.", "", "Chestnut tart, sliced."),
+    )
+
+    connector(server).publish(described)
+
+    uploads = [seen.form() for seen in server.seen("POST", PHOTOS)]
+    assert [upload.get("alt_text_custom") for upload in uploads] == [
+        ["Pumpkin soup in a blue bowl."],
+        None,
+        ["Chestnut tart, sliced."],
+    ]
+    assert [upload["published"] for upload in uploads] == [["false"]] * 3
+
+
+def test_a_single_photo_post_carries_its_alt_text(server: ReplayServer) -> None:
+    urls = image_urls(server, "menu.png")
+    server.add("GET", FEED, body=payload("facebook/page_feed.json"))
+    server.add("POST", PHOTOS, body=payload("facebook/photo_published.json"))
+    post = with_images(urls)
+
+    connector(server).publish(
+        OutgoingPost(
+            post.text,
+            post.idempotency_key,
+            created_at=post.created_at,
+            media_urls=urls,
+            media_alts=("The winter menu, handwritten on a chalkboard.",),
+        )
+    )
+
+    [sent] = server.seen("POST", PHOTOS)
+    assert sent.form() == {
+        "url": [urls[0]],
+        "message": ["Our winter menu."],
+        "alt_text_custom": ["The winter menu, handwritten on a chalkboard."],
+    }

@@ -178,6 +178,50 @@ def test_publish_makes_a_container_then_publishes_it(server: ReplayServer) -> No
     assert publish["creation_id"] == ["17889615691921648"]
 
 
+def test_publish_sends_the_images_description_as_alt_text(server: ReplayServer) -> None:
+    # https://developers.facebook.com/docs/instagram-platform/content-publishing: `alt_text`
+    # on image containers (added March 24, 2025).
+    server.add("GET", f"{V}/{IG_USER}/media", body={"data": []})
+    server.add("POST", f"{V}/{IG_USER}/media", body={"id": "17889615691921648"})
+    server.add("GET", f"{V}/17889615691921648", body={"status_code": "FINISHED"})
+    server.add("POST", f"{V}/{IG_USER}/media_publish", body={"id": "17920238422030506"})
+    server.add("GET", f"{V}/17920238422030506", body={"id": "17920238422030506"})
+    alt = "A cup of the winter blend on a wooden table, cinnamon sticks beside it."
+
+    connector(server).publish(
+        OutgoingPost(
+            "Winter blend is here.",
+            "key-alt",
+            media_urls=("https://cdn.clameur.example/winter.jpg",),
+            media_alts=(alt,),
+        )
+    )
+
+    container = server.seen("POST", f"{V}/{IG_USER}/media")[0].form()
+    assert container["alt_text"] == [alt]
+    assert container["image_url"] == ["https://cdn.clameur.example/winter.jpg"]
+
+
+def test_publish_without_a_description_sends_no_alt_text(server: ReplayServer) -> None:
+    server.add("GET", f"{V}/{IG_USER}/media", body={"data": []})
+    server.add("POST", f"{V}/{IG_USER}/media", body={"id": "17889615691921648"})
+    server.add("GET", f"{V}/17889615691921648", body={"status_code": "FINISHED"})
+    server.add("POST", f"{V}/{IG_USER}/media_publish", body={"id": "17920238422030506"})
+    server.add("GET", f"{V}/17920238422030506", body={"id": "17920238422030506"})
+
+    connector(server).publish(
+        OutgoingPost(
+            "Winter blend.",
+            "key-noalt",
+            media_urls=("https://cdn.clameur.example/winter.jpg",),
+            media_alts=("",),
+        )
+    )
+
+    container = server.seen("POST", f"{V}/{IG_USER}/media")[0].form()
+    assert "alt_text" not in container
+
+
 def test_publish_without_an_image_says_instagram_needs_one(server: ReplayServer) -> None:
     with pytest.raises(PermanentError, match="cannot publish text alone"):
         connector(server).publish(OutgoingPost("Just words.", "key-4"))

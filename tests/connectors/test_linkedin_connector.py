@@ -3,19 +3,22 @@
 
 from __future__ import annotations
 
+import struct
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
-from connector_replay import Answer, ReplayServer, payload
+from connector_replay import PNG, Answer, ReplayServer, image, payload
 
 from clameur.connectors.base import (
     AuthError,
+    Capability,
     ListenSource,
     OutgoingPost,
     PermanentError,
     RateLimited,
+    RetryableError,
 )
 from clameur.connectors.linkedin import LinkedInConfig, LinkedInConnector
 from clameur.connectors.linkedin.connector import LINKEDIN_VERSION
@@ -402,3 +405,253 @@ def test_426_without_a_json_body_is_still_a_version_refusal(server: ReplayServer
 
     with pytest.raises(PermanentError, match=r"API version 202601 \(HTTP 426: no message\)"):
         connector(server).listen(ListenSource("posts"), None)
+
+
+# --- publications with images (Images API, Posts API, MultiImage API) -------------------------
+
+IMAGES = "/rest/images"
+
+
+def image_urn(number: int) -> str:
+    return f"urn:li:image:C4E10AQFoyyAjHPMQ{number:02d}"
+
+
+def upload_slot(server: ReplayServer, number: int, host: str | None = None) -> Answer:
+    """The documented initializeUpload answer, for image `number`, uploading to the server."""
+    answer = payload("linkedin/image_upload.json")
+    path = f"/dms-uploads/C4E10AQFoyyAjHPMQ{number:02d}/uploaded-image/0"
+    answer["value"]["uploadUrl"] = f"{host or server.url}{path}?ca=vector_ads&cn=uploads"
+    answer["value"]["image"] = image_urn(number)
+    return Answer(body=answer)
+
+
+def processed(number: int, status: str = "AVAILABLE") -> Answer:
+    entity = payload("linkedin/image.json")
+    entity.update(id=image_urn(number), status=status)
+    return Answer(body=entity)
+
+
+def images_server(server: ReplayServer, count: int) -> tuple[str, ...]:
+    """Images at public addresses, LinkedIn's upload slots, uploads and processed images."""
+    server.add("GET", "/rest/posts", body=payload("linkedin/posts_by_author.json"))
+    server.add(
+        "POST",
+        IMAGES,
+        *(upload_slot(server, n) for n in range(1, count + 1)),
+        query={"action": "initializeUpload"},
+    )
+    for number in range(1, count + 1):
+        server.add("GET", f"/cdn/{number}.png", image())
+        server.add(
+            "PUT", f"/dms-uploads/C4E10AQFoyyAjHPMQ{number:02d}/uploaded-image/0", status=201
+        )
+        server.add("GET", f"{IMAGES}/{quote(image_urn(number), safe='')}", processed(number))
+    server.add(
+        "POST",
+        "/rest/posts",
+        Answer(201, raw=b"", headers={"x-restli-id": "urn:li:share:6927999999999999990"}),
+    )
+    return tuple(f"{server.url}/cdn/{n}.png" for n in range(1, count + 1))
+
+
+def test_linkedin_attaches_up_to_twenty_images() -> None:
+    assert Capability.images in LinkedInConnector.capabilities
+    assert LinkedInConnector.max_images == 20
+
+
+def test_one_image_is_uploaded_then_posted_as_media_with_its_alt_text(
+    server: ReplayServer,
+) -> None:
+    urls = images_server(server, 1)
+    alt = "A barista pours latte art into a white cup."
+
+    published = connector(server).publish(
+        OutgoingPost("Our new roast is in.", "key-img", media_urls=urls, media_alts=(alt,))
+    )
+
+    [initialize] = server.seen("POST", IMAGES)
+    assert initialize.query["action"] == ["initializeUpload"]
+    assert initialize.json() == {"initializeUploadRequest": {"owner": ORG}}
+    assert initialize.headers["linkedin-version"] == "202601"
+    [upload] = server.seen("PUT", "/dms-uploads/C4E10AQFoyyAjHPMQ01/uploaded-image/0")
+    assert upload.body == PNG
+    assert upload.headers["authorization"] == f"Bearer {TOKEN}"
+    body = server.seen("POST", "/rest/posts")[0].json()
+    assert body["content"] == {"media": {"id": image_urn(1), "altText": alt}}
+    assert body["commentary"] == "Our new roast is in." and body["author"] == ORG
+    assert published.external_id == "urn:li:share:6927999999999999990"
+
+
+def test_several_images_are_one_multi_image_post_each_with_its_alt_text(
+    server: ReplayServer,
+) -> None:
+    urls = images_server(server, 3)
+
+    connector(server).publish(
+        OutgoingPost(
+            "Three new cups.",
+            "key-3img",
+            media_urls=urls,
+            media_alts=("The red cup.", "", "The blue cup."),
+        )
+    )
+
+    body = server.seen("POST", "/rest/posts")[0].json()
+    assert body["content"] == {
+        "multiImage": {
+            "images": [
+                {"id": image_urn(1), "altText": "The red cup."},
+                {"id": image_urn(2)},
+                {"id": image_urn(3), "altText": "The blue cup."},
+            ]
+        }
+    }
+    assert len(server.seen("POST", IMAGES)) == 3
+
+
+def test_an_image_without_a_description_is_posted_without_alt_text(server: ReplayServer) -> None:
+    urls = images_server(server, 1)
+
+    connector(server).publish(OutgoingPost("No words.", "key-noalt", media_urls=urls))
+
+    body = server.seen("POST", "/rest/posts")[0].json()
+    assert body["content"] == {"media": {"id": image_urn(1)}}
+
+
+def test_an_image_linkedin_is_still_processing_is_waited_for(server: ReplayServer) -> None:
+    urls = images_server(server, 1)
+    server.add(
+        "GET",
+        f"{IMAGES}/{quote(image_urn(1), safe='')}",
+        processed(1, "PROCESSING"),
+        processed(1, "AVAILABLE"),
+    )
+    waits: list[float] = []
+
+    connector(server, waits).publish(OutgoingPost("Slow image.", "key-slow", media_urls=urls))
+
+    assert waits == [1.0]
+    assert len(server.seen("POST", "/rest/posts")) == 1
+
+
+def test_an_image_linkedin_failed_to_process_is_refused_naming_it(server: ReplayServer) -> None:
+    urls = images_server(server, 1)
+    server.add("GET", f"{IMAGES}/{quote(image_urn(1), safe='')}", processed(1, "PROCESSING_FAILED"))
+
+    with pytest.raises(PermanentError, match=r"could not process the image at .*/cdn/1\.png"):
+        connector(server).publish(OutgoingPost("Broken.", "key-broken", media_urls=urls))
+
+    assert server.seen("POST", "/rest/posts") == []
+
+
+def test_a_retry_after_the_images_were_uploaded_publishes_once(server: ReplayServer) -> None:
+    urls = images_server(server, 2)
+    text = "Opening hours for the holidays."
+    # LinkedIn wrote the post, but the answer was lost (a gateway timeout).
+    server.add(
+        "POST",
+        "/rest/posts",
+        Answer(504, {"status": 504, "message": "Gateway Timeout"}),
+        Answer(201, raw=b"", headers={"x-restli-id": "urn:li:share:6927999999999999991"}),
+    )
+    written = share(6927999999999999992, datetime.now(UTC), text)
+    server.add(
+        "GET",
+        "/rest/posts",
+        Answer(body=payload("linkedin/posts_by_author.json")),
+        Answer(body=posts(written)),
+    )
+    post = OutgoingPost(text, "key-retry", media_urls=urls, created_at=datetime.now(UTC))
+
+    with pytest.raises(RetryableError):
+        connector(server).publish(post)
+    again = connector(server).publish(post)
+
+    assert again.replayed is True
+    assert again.external_id == "urn:li:share:6927999999999999992"
+    assert len(server.seen("POST", "/rest/posts")) == 1
+    # The images were uploaded once, by the first attempt; the retry uploaded nothing.
+    assert len(server.seen("POST", IMAGES)) == 2
+
+
+def test_a_retry_when_the_post_was_not_written_uploads_again_and_posts_once(
+    server: ReplayServer,
+) -> None:
+    urls = images_server(server, 1)
+    server.add(
+        "POST",
+        IMAGES,
+        upload_slot(server, 1),
+        upload_slot(server, 2),
+        query={"action": "initializeUpload"},
+    )
+    server.add("PUT", "/dms-uploads/C4E10AQFoyyAjHPMQ02/uploaded-image/0", status=201)
+    server.add("GET", f"{IMAGES}/{quote(image_urn(2), safe='')}", processed(2))
+    server.add(
+        "POST",
+        "/rest/posts",
+        Answer(500, {"status": 500, "message": "Internal Server Error"}),
+        Answer(201, raw=b"", headers={"x-restli-id": "urn:li:share:6927999999999999993"}),
+    )
+    post = OutgoingPost("Try again.", "key-again", media_urls=urls, media_alts=("A cup.",))
+
+    with pytest.raises(RetryableError):
+        connector(server).publish(post)
+    published = connector(server).publish(post)
+
+    attempts = server.seen("POST", "/rest/posts")
+    assert len(attempts) == 2 and published.external_id == "urn:li:share:6927999999999999993"
+    assert attempts[1].json()["content"] == {"media": {"id": image_urn(2), "altText": "A cup."}}
+
+
+def test_an_image_of_too_many_pixels_is_refused_before_any_upload(server: ReplayServer) -> None:
+    images_server(server, 0)
+    header = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + struct.pack(">II", 7000, 6000)
+    server.add("GET", "/cdn/poster.png", image(header + PNG[24:]))
+
+    with pytest.raises(PermanentError, match="7000 x 6000 pixels.*fewer than 36,152,320"):
+        connector(server).publish(
+            OutgoingPost("Huge.", "key-huge", media_urls=(f"{server.url}/cdn/poster.png",))
+        )
+
+    assert server.seen("POST", IMAGES) == [] and server.seen("POST", "/rest/posts") == []
+
+
+def test_an_image_type_linkedin_does_not_take_is_refused_naming_the_types(
+    server: ReplayServer,
+) -> None:
+    images_server(server, 0)
+    server.add("GET", "/cdn/photo.webp", image(b"RIFF0000WEBPVP8 ", "image/webp"))
+
+    with pytest.raises(PermanentError, match=r"LinkedIn does not take image/webp images"):
+        connector(server).publish(
+            OutgoingPost("WebP.", "key-webp", media_urls=(f"{server.url}/cdn/photo.webp",))
+        )
+
+    assert server.seen("POST", IMAGES) == []
+
+
+def test_more_than_twenty_images_are_refused_before_downloading_any(server: ReplayServer) -> None:
+    urls = tuple(f"{server.url}/cdn/{n}.png" for n in range(21))
+    server.add("GET", "/rest/posts", body=payload("linkedin/posts_by_author.json"))
+
+    with pytest.raises(PermanentError, match="LinkedIn attaches at most 20 images"):
+        connector(server).publish(OutgoingPost("Too many.", "key-21", media_urls=urls))
+
+    assert not any(seen.path.startswith("/cdn/") for seen in server.requests)
+
+
+def test_the_token_is_never_sent_to_an_upload_address_off_linkedin(server: ReplayServer) -> None:
+    urls = images_server(server, 1)
+    server.add(
+        "POST",
+        IMAGES,
+        upload_slot(server, 1, host="https://uploads.example.net"),
+        query={"action": "initializeUpload"},
+    )
+
+    with pytest.raises(PermanentError, match="not on linkedin.com"):
+        connector(server).publish(OutgoingPost("Elsewhere.", "key-off", media_urls=urls))
+
+    assert [seen for seen in server.requests if seen.method == "PUT"] == []
+    assert server.seen("POST", "/rest/posts") == []

@@ -490,6 +490,24 @@ def test_mastodon_publishes_an_image_uploaded_then_attached_by_its_id(
     assert published.external_id == "103270115826049001"
 
 
+def test_mastodon_uploads_each_image_with_its_description(server: ReplayServer) -> None:
+    # https://docs.joinmastodon.org/methods/media/#v2: `description`, for accessibility.
+    urls = image_server(server, "a.png", "b.png")
+    server.add("POST", MEDIA, media("61"), media("62"))
+    server.add("POST", STATUSES, body=status(103270115826049004))
+    alt = "Chef Ana plating the winter soup, steam rising — « bon appétit »."
+
+    connector(server).publish(
+        OutgoingPost("Two dishes", "key-alt", media_urls=urls, media_alts=(alt, ""))
+    )
+
+    first, second = server.seen("POST", MEDIA)
+    assert b'name="description"' in first.body and alt.encode() in first.body
+    # No description written: none sent (Mastodon keeps it null).
+    assert b'name="description"' not in second.body
+    assert server.seen("POST", STATUSES)[0].form()["media_ids[]"] == ["61", "62"]
+
+
 def test_mastodon_waits_for_images_the_server_is_still_processing(server: ReplayServer) -> None:
     urls = image_server(server, "a.png", "b.png", "c.png")
     server.add("POST", MEDIA, media("31", False), media("32"), media("33", False))

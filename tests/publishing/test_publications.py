@@ -18,6 +18,7 @@ from clameur.models import NetworkAccount, Post, Publication, Role, User
 from clameur.pipeline.runner import Runner
 from clameur.publishing import service
 from clameur.publishing.dispatch import deliver_due_publications
+from clameur.publishing.senders import outgoing
 from clameur.radar.crisis import end_crisis, start_crisis
 from clameur.store.engine import unit_of_work
 
@@ -127,21 +128,139 @@ def test_instagram_needs_an_image_and_images_must_be_public_addresses(session: S
 
 def test_images_are_refused_where_clameur_cannot_attach_them(session: Session) -> None:
     world = _world(session)
-    linkedin = NetworkAccount(workspace_id=world["ws"], network="linkedin", handle="acme")
-    session.add(linkedin)
+    # The demo network publishes text only.
+    demo = NetworkAccount(workspace_id=world["ws"], network="demo", handle="acme")
+    session.add(demo)
     session.flush()
-    with pytest.raises(ClameurError, match="cannot attach images on linkedin"):
+    with pytest.raises(ClameurError, match="cannot attach images on demo"):
         service.compose(
             session,
             world["ws"],
             world["camille"],
             "Our new stage",
-            [world["accounts"]["instagram"].id, linkedin.id],
+            [world["accounts"]["instagram"].id, demo.id],
             media_urls=["https://cdn.example.org/stage.jpg"],
             include_unconnected=True,
             now=NOW,
         )
     assert session.scalars(select(Publication)).all() == []
+
+
+def test_linkedin_takes_up_to_twenty_images(session: Session) -> None:
+    world = _world(session)
+    linkedin = NetworkAccount(workspace_id=world["ws"], network="linkedin", handle="acme")
+    session.add(linkedin)
+    session.flush()
+    images = [f"https://cdn.example.org/{n}.jpg" for n in range(21)]
+
+    def compose(urls: list[str]) -> list[Publication]:
+        return service.compose(
+            session,
+            world["ws"],
+            world["camille"],
+            "Our new stage",
+            [linkedin.id],
+            media_urls=urls,
+            include_unconnected=True,
+            now=NOW,
+        )
+
+    with pytest.raises(ClameurError, match="linkedin takes at most 20 images"):
+        compose(images)
+    [post] = compose(images[:20])
+    assert len(post.media_urls) == 20
+
+
+def test_each_image_keeps_its_description_in_order(session: Session) -> None:
+    world = _world(session)
+    publications = _compose(
+        session,
+        world,
+        media_urls=["https://cdn.example.org/a.jpg", "  ", "https://cdn.example.org/b.jpg"],
+        # The blank row in the middle (no address, no description) is left out.
+        media_alts=["  The stage at dusk. ", "", ""],
+    )
+    assert {tuple(p.media_urls) for p in publications} == {
+        ("https://cdn.example.org/a.jpg", "https://cdn.example.org/b.jpg")
+    }
+    assert {tuple(p.media_alts) for p in publications} == {("The stage at dusk.", "")}
+
+
+def test_fewer_descriptions_than_images_leave_the_others_undescribed(session: Session) -> None:
+    world = _world(session)
+    [post] = _compose(
+        session,
+        world,
+        networks=("mastodon",),
+        media_urls=["https://cdn.example.org/a.jpg", "https://cdn.example.org/b.jpg"],
+        media_alts=["The crowd."],
+    )
+    assert post.media_alts == ["The crowd.", ""]
+
+
+def test_a_description_over_the_limit_is_refused_naming_the_image(session: Session) -> None:
+    world = _world(session)
+    urls = ["https://cdn.example.org/a.jpg", "https://cdn.example.org/poster.jpg?sig=secret"]
+    with pytest.raises(ClameurError) as refused:
+        _compose(session, world, media_urls=urls, media_alts=["Short.", "x" * 1001])
+    message = refused.value.message
+    assert "image 2" in message and "https://cdn.example.org/poster.jpg" in message
+    assert "1,001 characters" in message and "at most 1,000" in message
+    # The signature of a signed address stays out of the message.
+    assert "secret" not in message
+    assert session.scalars(select(Publication)).all() == []
+    # 1,000 characters are taken.
+    assert _compose(session, world, media_urls=urls, media_alts=["Short.", "x" * 1000])
+
+
+def test_a_network_whose_documented_limit_is_lower_refuses_a_longer_description(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = _world(session)
+    monkeypatch.setitem(service.ALT_TEXT_LIMITS, "mastodon", 420)
+    urls = ["https://cdn.example.org/a.jpg"]
+    with pytest.raises(ClameurError, match=r"image 1 .* 421 characters long; mastodon takes"):
+        _compose(session, world, media_urls=urls, media_alts=["x" * 421])
+    assert _compose(session, world, networks=("x",), media_urls=urls, media_alts=["x" * 421])
+
+
+def test_alt_text_limits_follow_the_networks_documentation() -> None:
+    # Mastodon 1,500, LinkedIn 4,086, X 1,000: each capped at Clameur's 1,000.
+    assert {n: service.alt_text_limit(n) for n in ("mastodon", "linkedin", "x", "bluesky")} == {
+        "mastodon": 1000,
+        "linkedin": 1000,
+        "x": 1000,
+        "bluesky": 1000,
+    }
+
+
+def test_a_description_without_its_image_address_is_refused(session: Session) -> None:
+    world = _world(session)
+    with pytest.raises(ClameurError, match="Image 2 has a description but no address"):
+        _compose(
+            session,
+            world,
+            media_urls=["https://cdn.example.org/a.jpg", ""],
+            media_alts=["", "A stage."],
+        )
+
+
+def test_the_publication_goes_out_with_its_descriptions(factory: sessionmaker[Session]) -> None:
+    with unit_of_work(factory) as session:
+        [publication] = _compose(
+            session,
+            _world(session),
+            networks=("mastodon",),
+            media_urls=["https://cdn.example.org/a.jpg", "https://cdn.example.org/b.jpg"],
+            media_alts=["", "The band on stage."],
+        )
+        pid = publication.id
+    with factory() as session:
+        stored = session.get(Publication, pid)
+        assert stored is not None
+        post = outgoing(stored)
+    assert post.media_urls == ("https://cdn.example.org/a.jpg", "https://cdn.example.org/b.jpg")
+    assert post.media_alts == ("", "The band on stage.")
 
 
 def test_a_post_with_more_images_than_a_network_takes_is_refused(session: Session) -> None:

@@ -2,11 +2,15 @@ from __future__ import annotations
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import Engine, MetaData, Table, inspect, select
+from sqlalchemy.orm import Session, sessionmaker
 
+from builders import make_workspace
 from clameur.kit.errors import SchemaOutOfDate
+from clameur.kit.time import utcnow
+from clameur.models import NetworkAccount, Publication
 from clameur.store import migrate
-from clameur.store.engine import make_engine
+from clameur.store.engine import make_engine, unit_of_work
 
 
 def test_migration_history_is_linear() -> None:
@@ -66,3 +70,41 @@ def test_the_migrations_create_every_table_and_column_of_the_models(sqlite_file:
         and diff[0] in ("add_table", "add_column", "add_index", "remove_column")
     ]
     assert missing == []
+
+
+def test_publication_descriptions_migrate_down_and_up_and_old_rows_read_as_none(
+    engine: Engine, factory: sessionmaker[Session]
+) -> None:
+    with unit_of_work(factory) as session:
+        workspace = make_workspace(session)
+        account = NetworkAccount(workspace_id=workspace.id, network="mastodon", handle="acme")
+        session.add(account)
+        session.flush()
+        ids = {"workspace_id": workspace.id, "account_id": account.id}
+    migrate.downgrade(engine, "0008")
+    try:
+        assert "media_alts" not in {c["name"] for c in inspect(engine).get_columns("publications")}
+        with engine.begin() as connection:
+            # A publication written before 0009, through the table as it was then.
+            publications = Table("publications", MetaData(), autoload_with=connection)
+            connection.execute(
+                publications.insert().values(
+                    **ids,
+                    network="mastodon",
+                    batch_key="b" * 36,
+                    body="Written before descriptions existed.",
+                    media_urls=["https://cdn.example.org/a.jpg"],
+                    promotional=False,
+                    status="sent",
+                    scheduled_at=utcnow(),
+                    idempotency_key="old-key",
+                    attempts=1,
+                    created_at=utcnow(),
+                )
+            )
+    finally:
+        migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == migrate.head_revision() == "0009"
+    with factory() as session:
+        [old] = session.scalars(select(Publication)).all()
+        assert old.media_urls == ["https://cdn.example.org/a.jpg"] and old.media_alts == []

@@ -167,3 +167,127 @@ def test_the_api_composes_and_lists_publications(
     )
     assert too_long.status_code == 400
     assert "bluesky allows 300" in too_long.json()["detail"]
+
+
+def test_each_image_gets_a_description_field_labelled_in_the_users_language(
+    client: Any, build: Any, factory: sessionmaker[Session], workspace: int
+) -> None:
+    _accounts(client, factory, workspace)
+    build.user("lea@example.com", Role.manager, "Léa", "fr")
+    assert client.sign_in("lea@example.com").status_code == 303
+
+    page = client.get("/publish").text
+
+    assert '<label for="image-alt-1">Description (texte alternatif)</label>' in page
+    assert 'name="media_url"' in page and 'name="media_alt"' in page
+    assert 'aria-describedby="alt-help"' in page
+    assert "les lecteurs d'écran la lisent à voix haute. Jusqu'à 1\u202f000 caractères" in page
+    assert "Ajouter une image" in page
+
+
+def test_images_are_scheduled_with_their_descriptions_and_the_calendar_shows_alt(
+    client: Any, build: Any, factory: sessionmaker[Session], workspace: int
+) -> None:
+    accounts = _accounts(client, factory, workspace)
+    client = _sign_in(client, build, Role.manager, "mia@example.com")
+    done = client.submit(
+        "/publish",
+        {
+            "body": "The new stage is ready.",
+            "account": [str(accounts["mastodon"]), str(accounts["bluesky"])],
+            "when": "later",
+            "scheduled_at": "2030-01-05T09:30",
+            "media_url": ["https://cdn.example.org/stage.jpg", "https://cdn.example.org/crowd.jpg"],
+            "media_alt": ["The stage under blue lights, seen from the pit.", ""],
+        },
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    publications = build.all(Publication)
+    assert {tuple(p.media_alts) for p in publications} == {
+        ("The stage under blue lights, seen from the pit.", "")
+    }
+    calendar = client.get("/publish").text
+    assert calendar.count('class="alt-badge"') == 1
+    assert 'title="The stage under blue lights, seen from the pit."' in calendar
+    assert "no description" in calendar
+
+
+def test_a_description_too_long_is_refused_naming_the_image_and_the_form_kept(
+    client: Any, build: Any, factory: sessionmaker[Session], workspace: int
+) -> None:
+    accounts = _accounts(client, factory, workspace)
+    client = _sign_in(client, build, Role.manager, "mia@example.com")
+    long = "A very long description. " * 50  # 1,250 characters
+    refused = client.submit(
+        "/publish",
+        {
+            "body": "Doors open at 6 pm.",
+            "account": str(accounts["mastodon"]),
+            "media_url": ["https://cdn.example.org/a.jpg", "https://cdn.example.org/door.jpg"],
+            "media_alt": ["", long],
+        },
+    )
+    assert refused.status_code == 400
+    assert "The description of image 2 (https://cdn.example.org/door.jpg)" in refused.text
+    assert "at most 1,000 characters" in refused.text
+    # What was written stays in the form, to be shortened.
+    assert 'value="https://cdn.example.org/door.jpg"' in refused.text
+    assert long.strip() in refused.text
+    assert build.all(Publication) == []
+
+
+def test_add_another_image_shows_one_more_row_and_publishes_nothing(
+    client: Any, build: Any, factory: sessionmaker[Session], workspace: int
+) -> None:
+    accounts = _accounts(client, factory, workspace)
+    client = _sign_in(client, build, Role.manager, "mia@example.com")
+    page = client.submit(
+        "/publish",
+        {
+            "body": "Half written",
+            "account": str(accounts["mastodon"]),
+            "media_url": ["https://cdn.example.org/a.jpg"],
+            "media_alt": ["A poster."],
+            "more_images": "Add another image",
+        },
+    )
+    assert page.status_code == 200
+    assert 'id="image-url-2"' in page.text and 'id="image-url-3"' not in page.text
+    assert 'value="https://cdn.example.org/a.jpg"' in page.text and "A poster." in page.text
+    assert "Half written" in page.text
+    assert build.all(Publication) == []
+
+
+def test_the_api_takes_and_returns_the_descriptions(
+    client: Any, build: Any, factory: sessionmaker[Session], workspace: int
+) -> None:
+    accounts = _accounts(client, factory, workspace)
+    client = _sign_in(client, build, Role.manager, "mia@example.com")
+    created = client.post(
+        "/api/v1/publications",
+        json={
+            "body": "Line-up poster",
+            "account_ids": [accounts["mastodon"]],
+            "media_urls": ["https://cdn.example.org/poster.jpg"],
+            "media_alts": ["The line-up poster: twelve bands in white on red."],
+        },
+        headers=client.api_headers(),
+    )
+    assert created.status_code == 201, created.text
+    [publication] = created.json()
+    assert publication["media_alts"] == ["The line-up poster: twelve bands in white on red."]
+    listed = client.get("/api/v1/publications").json()
+    assert listed[0]["media_alts"] == ["The line-up poster: twelve bands in white on red."]
+    too_long = client.post(
+        "/api/v1/publications",
+        json={
+            "body": "Line-up poster",
+            "account_ids": [accounts["mastodon"]],
+            "media_urls": ["https://cdn.example.org/poster.jpg"],
+            "media_alts": ["x" * 1001],
+        },
+        headers=client.api_headers(),
+    )
+    assert too_long.status_code == 400
+    assert "description of image 1" in too_long.json()["detail"]

@@ -13,6 +13,9 @@ Failures say which address and what was wrong with it:
 - not found, not public, not an image, an image type the network refuses, too big, empty:
   `PermanentError`, which a person must correct.
 
+`pixel_size` reads an image's width and height from its header (PNG, GIF, JPEG), for the
+networks that limit pixels rather than bytes (LinkedIn).
+
 Addresses are named without their query string: a signed address (a presigned bucket link) keeps
 its signature out of messages.
 
@@ -26,6 +29,7 @@ from __future__ import annotations
 import ipaddress
 import posixpath
 import socket
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -68,6 +72,36 @@ class Image:
         of its type."""
         name = posixpath.basename(unquote(urlsplit(self.url).path))
         return name or "image" + _EXTENSIONS.get(self.content_type, "")
+
+
+# JPEG start-of-frame markers (they carry the size); C4, C8 and CC are other segments.
+_JPEG_FRAMES = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def pixel_size(content: bytes) -> tuple[int, int] | None:
+    """An image's width and height as its header gives them (PNG, GIF, JPEG); None for another
+    format or a header that cannot be read."""
+    if content[:8] == b"\x89PNG\r\n\x1a\n" and content[12:16] == b"IHDR" and len(content) >= 24:
+        width, height = struct.unpack(">II", content[16:24])
+        return int(width), int(height)
+    if content[:6] in (b"GIF87a", b"GIF89a") and len(content) >= 10:
+        width, height = struct.unpack("<HH", content[6:10])
+        return int(width), int(height)
+    if content[:2] == b"\xff\xd8":
+        position = 2
+        while position + 9 <= len(content):
+            if content[position] != 0xFF:
+                return None
+            marker = content[position + 1]
+            if marker == 0xFF:  # padding before a marker
+                position += 1
+                continue
+            if marker in _JPEG_FRAMES:
+                height, width = struct.unpack(">HH", content[position + 5 : position + 9])
+                return int(width), int(height)
+            (length,) = struct.unpack(">H", content[position + 2 : position + 4])
+            position += 2 + length
+    return None
 
 
 def shown(url: str) -> str:

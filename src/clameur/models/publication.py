@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clameur.kit.time import utcnow
@@ -32,6 +32,8 @@ class Publication(Base):
     batch_key: Mapped[str] = mapped_column(String(36), index=True)
     body: Mapped[str] = mapped_column(Text)
     media_urls: Mapped[list[Any]] = mapped_column(Json, default=list)
+    # A description (alt text) of each image, in the order of `media_urls` ("" where none).
+    media_alts: Mapped[list[Any]] = mapped_column(Json, default=list, server_default=text("'[]'"))
     # Promotional posts are held while crisis mode is on.
     promotional: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20), default="scheduled")

@@ -28,6 +28,7 @@ def outgoing(publication: Publication) -> OutgoingPost:
         idempotency_key=publication.idempotency_key,
         created_at=publication.created_at,
         media_urls=tuple(publication.media_urls or ()),
+        media_alts=tuple(publication.media_alts or ()),
     )
 
 

@@ -1,6 +1,8 @@
 """Publishing: compose once for several accounts, schedule, approve; what is planned and sent.
 
-A composition becomes one `Publication` per account, sharing a `batch_key`. An agent's
+A composition becomes one `Publication` per account, sharing a `batch_key`. Its images are
+public addresses, each with an optional description (alt text) for people who cannot see it,
+checked against the shortest limit of the chosen networks (`alt_text_limit`). An agent's
 publications wait for a manager's approval; a manager's are scheduled at once. The outbox
 (`clameur.publishing.dispatch`) sends each one when it is due, once and only once, and holds the
 promotional ones while crisis mode is on (`clameur.radar.crisis.crisis_flag`).
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session
 from clameur.connectors import registry
 from clameur.connectors.base import Capability, Connector
 from clameur.connectors.demo.workspace import DEMO_WORKSPACE
+from clameur.connectors.media import shown
 from clameur.inbox.compose import check_body
 from clameur.kit.errors import ClameurError, Conflict, Forbidden, NotFound
 from clameur.kit.time import utcnow
@@ -41,6 +44,13 @@ PUBLISH_LIMITS: dict[str, int] = {
 }
 # Networks that publish nothing without an image.
 NEEDS_MEDIA = frozenset({"instagram"})
+# The longest description (alt text) Clameur takes for an image, whatever the network: X's
+# documented limit, and plenty to describe an image (descriptions are read aloud).
+ALT_TEXT_LIMIT = 1000
+# The limits the networks document (see each connector's docstring); a network not listed
+# documents none, and gets ALT_TEXT_LIMIT. Mastodon's `description` (its MediaAttachment model),
+# LinkedIn's `altText` (Posts API), X's `alt_text` (media metadata).
+ALT_TEXT_LIMITS: dict[str, int] = {"mastodon": 1500, "linkedin": 4086, "x": 1000}
 # A time this far in the past is a mistake, not "now".
 PAST_GRACE = timedelta(minutes=2)
 CANCELLABLE = ("awaiting_approval", "scheduled", "failed")
@@ -103,18 +113,46 @@ def check_text(network: str, body: str) -> str:
     return check_body(network, body, PUBLISH_LIMITS, what="post", verb="publish")
 
 
-def check_media(urls: Iterable[str]) -> list[str]:
-    """Image addresses, one per entry, each a public http(s) address."""
-    checked = []
-    for raw in urls:
-        url = raw.strip()
-        if not url:
+def alt_text_limit(network: str) -> int:
+    """The longest description of an image Clameur sends to `network`."""
+    return min(ALT_TEXT_LIMIT, ALT_TEXT_LIMITS.get(network, ALT_TEXT_LIMIT))
+
+
+def check_images(urls: Iterable[str], alts: Iterable[str] = ()) -> tuple[list[str], list[str]]:
+    """Image addresses and their descriptions, paired in order (`alts` may be shorter): each
+    address a public http(s) one, each description at most `ALT_TEXT_LIMIT` characters. An entry
+    with neither is left out; a description without its address is refused."""
+    raw_urls, raw_alts = list(urls), list(alts)
+    raw_alts += [""] * (len(raw_urls) - len(raw_alts))
+    raw_urls += [""] * (len(raw_alts) - len(raw_urls))
+    checked: list[str] = []
+    descriptions: list[str] = []
+    for raw_url, raw_alt in zip(raw_urls, raw_alts, strict=True):
+        url, alt = str(raw_url or "").strip(), str(raw_alt or "").strip()
+        if not url and not alt:
             continue
+        number = len(checked) + 1
+        if not url:
+            raise ClameurError(
+                f"Image {number} has a description but no address: add the image's address, "
+                "or remove the description."
+            )
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ClameurError(f"{url!r} is not a public image address (http:// or https://).")
         checked.append(url)
-    return checked
+        descriptions.append(alt)
+    for number, (url, alt) in enumerate(zip(checked, descriptions, strict=True), start=1):
+        _check_alt(number, url, alt, ALT_TEXT_LIMIT, "Clameur")
+    return checked, descriptions
+
+
+def _check_alt(number: int, url: str, alt: str, limit: int, who: str) -> None:
+    if len(alt) > limit:
+        raise ClameurError(
+            f"The description of image {number} ({shown(url)}) is {len(alt):,} characters "
+            f"long; {who} takes descriptions of at most {limit:,} characters. Shorten it."
+        )
 
 
 def compose(
@@ -126,11 +164,13 @@ def compose(
     scheduled_at: datetime | None = None,
     promotional: bool = False,
     media_urls: Iterable[str] = (),
+    media_alts: Iterable[str] = (),
     include_unconnected: bool = False,
     now: datetime | None = None,
 ) -> list[Publication]:
     """One publication per chosen account, checked against each network's rules; scheduled when
-    a manager composes, awaiting approval otherwise."""
+    a manager composes, awaiting approval otherwise. `media_alts` describes each image of
+    `media_urls`, in order (it may be shorter)."""
     if not user.can_edit:
         raise Forbidden("Viewers cannot publish.")
     now = now or utcnow()
@@ -146,7 +186,7 @@ def compose(
         if account is None:
             raise ClameurError(f"Account {account_id} cannot publish from this workspace.")
         chosen.append(account)
-    media = check_media(media_urls)
+    media, alts = check_images(media_urls, media_alts)
     texts = {}
     for account in chosen:
         texts[account.id] = check_text(account.network, body)
@@ -166,6 +206,8 @@ def compose(
                 f"{account.network} takes at most {most} image{'s' if most > 1 else ''} in a "
                 f"post; this one has {len(media)}."
             )
+        for number, (url, alt) in enumerate(zip(media, alts, strict=True), start=1):
+            _check_alt(number, url, alt, alt_text_limit(account.network), account.network)
     when = scheduled_at or now
     if when < now - PAST_GRACE:
         raise ClameurError("The publication time is in the past.")
@@ -180,6 +222,7 @@ def compose(
             batch_key=batch,
             body=texts[account.id],
             media_urls=media,
+            media_alts=alts,
             promotional=promotional,
             status=status,
             scheduled_at=when,

@@ -166,6 +166,9 @@ class PublicationCreate(BaseModel):
     scheduled_at: datetime | None = None
     promotional: bool = False
     media_urls: list[str] = Field(default_factory=list)
+    # A description (alt text) of each image, in the order of `media_urls` (shorter, or "",
+    # where none); at most 1,000 characters each.
+    media_alts: list[str] = Field(default_factory=list)
 
 
 class PublicationRead(BaseModel):
@@ -179,6 +182,7 @@ class PublicationRead(BaseModel):
     network: str
     body: str
     media_urls: list[str]
+    media_alts: list[str]
     promotional: bool
     status: str
     scheduled_at: datetime

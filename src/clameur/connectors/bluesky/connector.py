@@ -21,9 +21,13 @@ docs.bsky.app:
 - images: each is downloaded (`clameur.connectors.media`), uploaded with
   `com.atproto.repo.uploadBlob` with its media type
   (https://docs.bsky.app/docs/api/com-atproto-repo-upload-blob), and the post record embeds the
-  returned blobs as `app.bsky.embed.images`, at most 4, each at most 1,000,000 bytes, with an
-  empty alt text (https://docs.bsky.app/docs/advanced-guides/posts#images-embeds, the lexicon
-  https://github.com/bluesky-social/atproto/blob/main/lexicons/app/bsky/embed/images.json);
+  returned blobs as `app.bsky.embed.images`, at most 4, each at most 1,000,000 bytes, each with
+  its `alt`, "alt text description of the image, for accessibility", required by the lexicon
+  and empty where the author wrote none
+  (https://docs.bsky.app/docs/advanced-guides/posts#images-embeds, the lexicon
+  https://github.com/bluesky-social/atproto/blob/main/lexicons/app/bsky/embed/images.json); the
+  lexicon sets no length for `alt` (Bluesky's own app stops at 2,000 characters, `MAX_ALT_TEXT`
+  in https://github.com/bluesky-social/social-app/blob/main/src/lib/constants.ts);
 - rate limits, HTTP 429 with `ratelimit-reset` (a Unix time)
   (https://docs.bsky.app/docs/advanced-guides/rate-limits);
 - refusals (https://atproto.com/specs/xrpc, "Summary of HTTP Status Codes"): 401 (`AuthMissing`,
@@ -724,11 +728,14 @@ class BlueskyConnector(Connector[BlueskyConfig]):
     def _write(self, post: OutgoingPost, reply: Any = None) -> Published:
         created = as_utc(post.created_at or utcnow())
         images = download_images(post.media_urls, NETWORK, MAX_IMAGE_BYTES, max_count=MAX_IMAGES)
+        alts = post.media_alts
         embed = (
             models.AppBskyEmbedImages.Main(
                 images=[
-                    models.AppBskyEmbedImages.Image(alt="", image=self._upload(image))
-                    for image in images
+                    models.AppBskyEmbedImages.Image(
+                        alt=alts[index] if index < len(alts) else "", image=self._upload(image)
+                    )
+                    for index, image in enumerate(images)
                 ]
             )
             if images

@@ -15,7 +15,11 @@ Client code for the Graph API with httpx (shared with Instagram in `clameur.conn
   `attached_media[i]={"media_fbid": <photo id>}`. Meta takes photos under 4 MB in JPG, PNG, GIF,
   TIFF, HEIF or WebP (its refusal says so: "Photos should be less than 4 MB and saved as JPG,
   PNG, GIF, TIFF, HEIF or WebP files"); each address is checked against that first
-  (`clameur.connectors.media`), so a wrong one is refused, naming it, before anything is written;
+  (`clameur.connectors.media`), so a wrong one is refused, naming it, before anything is written.
+  Each photo carries its description (alt text) as `alt_text_custom`, "accessible alternative
+  description for an image", a parameter of the photos edges
+  (https://developers.facebook.com/docs/graph-api/reference/photo/, "Creating"); Meta documents
+  no length for it, and fills in a description of its own (`alt_text`) where none is given;
 - comments, `GET /{object-id}/comments` with `filter=stream` (replies included, each with its
   `parent`) and `order=reverse_chronological`; replying, `POST /{object-id}/comments`
   (https://developers.facebook.com/docs/graph-api/reference/object/comments);
@@ -414,12 +418,19 @@ class FacebookConnector(MetaConnector[FacebookConfig]):
         # Meta fetches the addresses itself; checking them first names the one that is wrong.
         download_images(post.media_urls, NETWORK, MAX_IMAGE_BYTES, accepted=PHOTO_TYPES)
         photos = f"{self.config.page_id}/photos"
+
+        def described(index: int, data: dict[str, str]) -> dict[str, str]:
+            alt = post.media_alts[index] if index < len(post.media_alts) else ""
+            return {**data, "alt_text_custom": alt} if alt else data
+
         if len(post.media_urls) == 1:
-            written = self.graph.post(photos, {"url": post.media_urls[0], "message": post.text})
+            written = self.graph.post(
+                photos, described(0, {"url": post.media_urls[0], "message": post.text})
+            )
             return str(required(written, "post_id", TITLE, "published photo"))
         form: dict[str, str] = {"message": post.text}
         for index, url in enumerate(post.media_urls):
-            photo = self.graph.post(photos, {"url": url, "published": "false"})
+            photo = self.graph.post(photos, described(index, {"url": url, "published": "false"}))
             photo_id = str(required(photo, "id", TITLE, "uploaded photo"))
             form[f"attached_media[{index}]"] = json.dumps({"media_fbid": photo_id})
         written = self.graph.post(f"{self.config.page_id}/feed", form)

@@ -27,6 +27,10 @@ Client code for the Graph API with httpx (shared with Facebook in `clameur.conne
   `GET /{container-id}?fields=status_code`, then `POST /{ig-user-id}/media_publish`
   (https://developers.facebook.com/docs/instagram-platform/content-publishing,
   https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-container);
+  the image's description (alt text) goes on the container as `alt_text`, which the Content
+  Publishing guide announces "On March 24, 2025, we introduced the new `alt_text` field for
+  image posts on the `/<INSTAGRAM_PROFESSIONAL_ACCOUNT_ID>/media` endpoint. Reels and stories
+  are not supported" (Clameur publishes image posts only); Meta documents no length for it;
 - webhooks, the Instagram object's `comments` and `mentions` fields and messages
   (https://developers.facebook.com/docs/graph-api/webhooks/getting-started/webhooks-for-instagram/,
   https://developers.facebook.com/docs/instagram-platform/webhooks/examples/).
@@ -437,10 +441,10 @@ class InstagramConnector(MetaConnector[InstagramConfig]):
                 return Published(
                     external_id=str(media["id"]), url=media.get("permalink"), replayed=True
                 )
-        container = self.graph.post(
-            f"{self.config.ig_user_id}/media",
-            {"image_url": post.media_urls[0], "caption": post.text},
-        )
+        fields = {"image_url": post.media_urls[0], "caption": post.text}
+        if post.media_alts and post.media_alts[0]:
+            fields["alt_text"] = post.media_alts[0]
+        container = self.graph.post(f"{self.config.ig_user_id}/media", fields)
         container_id = str(required(container, "id", TITLE, "media container"))
         self._wait_for(container_id)
         published = self.graph.post(

@@ -23,6 +23,21 @@ a `PermanentError` that asks for a newer version, never retried.
 - the organisation's posts, `GET /rest/posts?q=author&author={org URN}&sortBy=CREATED` with
   `start`/`count` paging, and publishing, `POST /rest/posts` (the new post's URN comes back in
   `x-restli-id`) (https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api);
+- images (Images API,
+  https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/images-api):
+  each is downloaded (`clameur.connectors.media`) and checked against what the Images API
+  takes, JPG, PNG or GIF of fewer than 36,152,320 pixels (LinkedIn names no size in bytes; the
+  download stops at `MAX_IMAGE_BYTES`); then `POST /rest/images?action=initializeUpload` with
+  `{"initializeUploadRequest": {"owner": <organisation URN>}}` answers `value.uploadUrl` and
+  `value.image` (the image URN), the bytes are sent with `PUT` to that address with the same
+  bearer token (only to a LinkedIn address), and `GET /rest/images/{image URN}` is asked until
+  the image's `status` is `AVAILABLE` (`PROCESSING_FAILED` is refused). The post carries one
+  image as `content.media` (`id`, `altText`: "the alternate text for the media", at most 4,086
+  characters, Posts API) and 2 to 20 as `content.multiImage.images`, a list of the same
+  (https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/multiimage-post-api:
+  "minimum of 2 images and maximum of 20 images"); the description is left out where the
+  author wrote none. Images, like posts, need `w_organization_social`, which the connection
+  asks for (`oauth.SCOPES`);
 - comments, `GET /rest/socialActions/{post or comment URN}/comments`, and commenting as the
   organisation, `POST /rest/socialActions/{URN}/comments` with `actor`, `object`, `message` and,
   for an answer to a comment, `parentComment`
@@ -37,7 +52,11 @@ a `PermanentError` that asks for a newer version, never retried.
 
 LinkedIn shows commenters as member URNs only: their names need a partner permission this
 connector does not ask for. Writes have no idempotency key: before commenting or publishing,
-the connector looks for the same text already written by the organisation.
+the connector looks for the same text already written by the organisation. With images the
+look-up comes first too: a publication tried again after its images were uploaded returns the
+post LinkedIn wrote, if it did, and uploads them again otherwise (the images of the failed
+attempt stay unused, attached to no post). Uploading again is harmless; only the post is
+written once.
 """
 
 from __future__ import annotations
@@ -47,7 +66,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -65,12 +84,14 @@ from clameur.connectors.base import (
     PermanentError,
     Published,
     RateLimited,
+    RetryableError,
     comment_window,
     payload_error,
     written_since,
 )
 from clameur.connectors.http import HttpClient, check_response, with_retries
 from clameur.connectors.linkedin.oauth import SCOPES, refresh_tokens
+from clameur.connectors.media import Image, download_images, pixel_size, shown
 from clameur.connectors.sweep import Sweep
 from clameur.kit.time import parse_datetime, utcnow
 from clameur.pipeline.schemas import AuthorIn, PostIn
@@ -88,6 +109,16 @@ COMMENT_PAGES = 5
 # A token this close to its end is refreshed before use.
 REFRESH_MARGIN = timedelta(minutes=5)
 RATE_LIMIT_DEFAULT = timedelta(hours=1)
+# One image is a single-image post; a MultiImage post takes 2 to 20.
+MAX_IMAGES = 20
+# What the Images API takes: JPG, PNG or GIF of fewer than 36,152,320 pixels.
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif"})
+MAX_IMAGE_PIXELS = 36_152_320
+# LinkedIn names no size in bytes; a download stops here, so that one address cannot fill
+# the memory.
+MAX_IMAGE_BYTES = 20_000_000
+# Seconds between looks at an image LinkedIn is still processing (about half a minute in all).
+IMAGE_WAITS = (1.0, 1.0, 2.0, 3.0, 5.0, 5.0, 10.0)
 _COMMENT_URN = re.compile(r"^urn:li:comment:\((urn:li:[A-Za-z]+:[^,]+),([^)]+)\)$")
 _VERSION = re.compile(r"^\d{6}$")
 
@@ -220,7 +251,13 @@ class LinkedInConnector(Connector[LinkedInConfig]):
     network: ClassVar[str] = NETWORK
     title: ClassVar[str] = TITLE
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.listen, Capability.conversations, Capability.reply, Capability.publish}
+        {
+            Capability.listen,
+            Capability.conversations,
+            Capability.reply,
+            Capability.publish,
+            Capability.images,
+        }
     )
     config_model: ClassVar[type[ConnectorConfig]] = LinkedInConfig
     limitations: ClassVar[str] = (
@@ -228,6 +265,7 @@ class LinkedInConnector(Connector[LinkedInConfig]):
         "LinkedIn that name your brand, mentions, and private messages are not available to "
         "apps. Commenters appear as LinkedIn member identifiers, without their names."
     )
+    max_images: ClassVar[int | None] = MAX_IMAGES
 
     def __init__(
         self,
@@ -237,6 +275,7 @@ class LinkedInConnector(Connector[LinkedInConfig]):
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         super().__init__(config)
+        self.sleep = sleep
         headers = {
             "LinkedIn-Version": config.linkedin_version,
             "X-Restli-Protocol-Version": "2.0.0",
@@ -520,8 +559,9 @@ class LinkedInConnector(Connector[LinkedInConfig]):
         return Published(external_id=urn)
 
     def publish(self, post: OutgoingPost) -> Published:
-        """Publish a public post as the organisation; a post with the same text published
-        since is returned instead of publishing twice."""
+        """Publish a public post as the organisation, with its images; a post with the same
+        text published since is returned instead of publishing twice (before any image is
+        uploaded)."""
         since = written_since(post)
         elements, _ = self._posts_page(0, 10)
         for element in elements:
@@ -537,24 +577,110 @@ class LinkedInConnector(Connector[LinkedInConfig]):
                     url=f"https://www.linkedin.com/feed/update/{known}/",
                     replayed=True,
                 )
-        urn, _ = self._create(
-            "/rest/posts",
-            {
-                "author": self.config.organization_urn,
-                "commentary": post.text,
-                "visibility": "PUBLIC",
-                "distribution": {
-                    "feedDistribution": "MAIN_FEED",
-                    "targetEntities": [],
-                    "thirdPartyDistributionChannels": [],
-                },
-                "lifecycleState": "PUBLISHED",
-                "isReshareDisabledByAuthor": False,
+        body: dict[str, Any] = {
+            "author": self.config.organization_urn,
+            "commentary": post.text,
+            "visibility": "PUBLIC",
+            "distribution": {
+                "feedDistribution": "MAIN_FEED",
+                "targetEntities": [],
+                "thirdPartyDistributionChannels": [],
             },
-        )
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": False,
+        }
+        if post.media_urls:
+            body["content"] = self._images_content(post)
+        urn, _ = self._create("/rest/posts", body)
         if not urn:
             raise payload_error(TITLE, "created post", "it has no x-restli-id")
         return Published(external_id=urn, url=f"https://www.linkedin.com/feed/update/{urn}/")
+
+    # --- images ------------------------------------------------------------------------------
+
+    def _images_content(self, post: OutgoingPost) -> dict[str, Any]:
+        """The post's `content`: its images, all checked before the first is uploaded, then
+        uploaded; one is a single-image post, several a MultiImage post."""
+        images = download_images(
+            post.media_urls, NETWORK, MAX_IMAGE_BYTES, max_count=MAX_IMAGES, accepted=IMAGE_TYPES
+        )
+        for image in images:
+            size = pixel_size(image.content)
+            if size is not None and size[0] * size[1] >= MAX_IMAGE_PIXELS:
+                raise PermanentError(
+                    f"The image at {shown(image.url)} is {size[0]} x {size[1]} pixels: LinkedIn "
+                    f"takes images of fewer than {MAX_IMAGE_PIXELS:,} pixels. Use a smaller one.",
+                    NETWORK,
+                )
+        media = []
+        for index, image in enumerate(images):
+            entry = {"id": self._upload_image(image)}
+            alt = post.media_alts[index] if index < len(post.media_alts) else ""
+            if alt:
+                entry["altText"] = alt
+            media.append(entry)
+        if len(media) == 1:
+            return {"media": media[0]}
+        return {"multiImage": {"images": media}}
+
+    def _upload_image(self, image: Image) -> str:
+        """Upload one image as the organisation's (initialize, then PUT its bytes); its image
+        URN once LinkedIn has processed it. Both calls may be repeated without harm (a second
+        upload slot, the same bytes again), so they are retried in place like reads."""
+        response = self._request(
+            self.reads,
+            "POST",
+            "/rest/images",
+            params={"action": "initializeUpload"},
+            json={"initializeUploadRequest": {"owner": self.config.organization_urn}},
+        )
+        try:
+            answer = response.json()
+        except ValueError:
+            raise payload_error(TITLE, "image upload", "it is not JSON") from None
+        value = answer.get("value") if isinstance(answer, dict) else None
+        if not isinstance(value, dict):
+            raise payload_error(TITLE, "image upload", "it has no 'value'")
+        upload_url, urn = value.get("uploadUrl"), value.get("image")
+        if not isinstance(upload_url, str) or not upload_url:
+            raise payload_error(TITLE, "image upload", "it has no 'uploadUrl'")
+        if not isinstance(urn, str) or not urn:
+            raise payload_error(TITLE, "image upload", "it has no 'image'")
+        self._check_upload_address(upload_url)
+        self._request(self.reads, "PUT", upload_url, content=image.content)
+        self._wait_for_image(urn, image)
+        return urn
+
+    def _check_upload_address(self, url: str) -> None:
+        """Refuse to send the token anywhere but to LinkedIn (the address LinkedIn gave is
+        on linkedin.com; the API's own host is accepted too, as the tests' server is)."""
+        host = (urlsplit(url).hostname or "").lower()
+        api_host = (urlsplit(self.config.api_url).hostname or "").lower()
+        if host != api_host and host != "linkedin.com" and not host.endswith(".linkedin.com"):
+            raise payload_error(
+                TITLE, "image upload", f"its upload address is not on linkedin.com ({host})"
+            )
+
+    def _wait_for_image(self, urn: str, image: Image) -> None:
+        waits = iter(IMAGE_WAITS)
+        while True:
+            status = str(self._get(f"/rest/images/{encode(urn)}").get("status") or "")
+            if status == "AVAILABLE":
+                return
+            if status == "PROCESSING_FAILED":
+                raise PermanentError(
+                    f"LinkedIn could not process the image at {shown(image.url)}: check that it "
+                    "opens, and try another file.",
+                    NETWORK,
+                )
+            wait = next(waits, None)
+            if wait is None:
+                raise RetryableError(
+                    f"LinkedIn is still processing the image at {shown(image.url)} "
+                    f"({status or 'no status'}); the publication will be tried again.",
+                    NETWORK,
+                )
+            self.sleep(wait)
 
     def close(self) -> None:
         """Close the HTTP clients."""

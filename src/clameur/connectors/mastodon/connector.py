@@ -20,7 +20,11 @@ docs.joinmastodon.org:
   when the image is processed and 202 (its `url` null) while it is; then
   `GET /api/v1/media/:id` is asked until it answers 200 with a `url` (206 while processing),
   and the status is posted with their `media_ids`, at most 4
-  (https://docs.joinmastodon.org/entities/MediaAttachment/). Mastodon.py picks
+  (https://docs.joinmastodon.org/entities/MediaAttachment/). Each image's description (alt
+  text) goes with its upload as `description`, "a plain-text description of the media, for
+  accessibility purposes" (https://docs.joinmastodon.org/methods/media/#v2); Mastodon takes up
+  to 1,500 characters (`MAX_DESCRIPTION_LENGTH` of its MediaAttachment model,
+  https://github.com/mastodon/mastodon/blob/main/app/models/media_attachment.rb). Mastodon.py picks
   `/api/v2/media` once it read the server's version from `GET /api/v1/instance`
   (https://docs.joinmastodon.org/methods/instance/#v1; servers older than 3.1.4 get
   `/api/v1/media`). Uploading needs the `write:media` scope. The Idempotency-Key stays on the
@@ -553,7 +557,11 @@ class MastodonConnector(Connector[MastodonConfig]):
         images = download_images(
             post.media_urls, NETWORK, MAX_IMAGE_BYTES, max_count=MAX_IMAGES, accepted=IMAGE_TYPES
         )
-        media_ids = [self._upload(image) for image in images] or None
+        alts = post.media_alts
+        media_ids = [
+            self._upload(image, alts[index] if index < len(alts) else "")
+            for index, image in enumerate(images)
+        ] or None
         status = self._call(
             lambda: self.api.status_post(
                 post.text,
@@ -580,12 +588,16 @@ class MastodonConnector(Connector[MastodonConfig]):
         self.api.retrieve_mastodon_version()
         self._version_read = True
 
-    def _upload(self, image: Image) -> str:
-        """Upload one image; its media id once the server has processed it."""
+    def _upload(self, image: Image, description: str = "") -> str:
+        """Upload one image with its description (alt text, when there is one); its media id
+        once the server has processed it."""
         self._read_version()
         media = self._call(
             lambda: self.api.media_post(
-                image.content, mime_type=image.content_type, file_name=image.file_name
+                image.content,
+                mime_type=image.content_type,
+                description=description or None,
+                file_name=image.file_name,
             )
         )
         if not isinstance(media, Mapping):

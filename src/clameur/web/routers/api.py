@@ -257,6 +257,7 @@ def create_publications_api(
         scheduled_at=when,
         promotional=body.promotional,
         media_urls=body.media_urls,
+        media_alts=body.media_alts,
         include_unconnected=publishing.publishes_unconnected(workspace),
     )
     return [PublicationRead.model_validate(p) for p in created]

@@ -1,4 +1,8 @@
-"""Publishing: compose once for several accounts, the calendar, approvals, failures."""
+"""Publishing: compose once for several accounts, the calendar, approvals, failures.
+
+The composer's images are rows of an address and its description (alt text), sent as the
+repeated fields `media_url` and `media_alt`; "Add another image" sends the form back with one
+more empty row, so that it works without JavaScript and from the keyboard."""
 
 from __future__ import annotations
 
@@ -17,6 +21,23 @@ from clameur.web.reads import sidebar
 from clameur.web.templating import renderer
 
 router = APIRouter(include_in_schema=False)
+# The most image rows "Add another image" goes to (LinkedIn's MultiImage limit, the highest
+# known; Facebook names none).
+IMAGE_ROWS = 20
+
+
+def _image_rows(urls: list[str], alts: list[str]) -> list[dict[str, str]]:
+    """The composer's image rows as submitted (an address and its description each); one
+    empty row when there is none."""
+    count = max(len(urls), len(alts))
+    rows = [
+        {
+            "url": urls[index] if index < len(urls) else "",
+            "alt": alts[index] if index < len(alts) else "",
+        }
+        for index in range(count)
+    ]
+    return rows or [{"url": "", "alt": ""}]
 
 
 def _page(
@@ -38,7 +59,9 @@ def _page(
         limits=service.PUBLISH_LIMITS,
         image_networks=sorted({a.network for a in accounts if service.attaches_images(a.network)}),
         needs_media=sorted(service.NEEDS_MEDIA),
-        values=values or {"accounts": [], "when": "now"},
+        alt_limit=service.ALT_TEXT_LIMIT,
+        image_rows=IMAGE_ROWS,
+        values=values or {"accounts": [], "when": "now", "images": _image_rows([], [])},
         error=error,
         flash=request.query_params.get("done"),
         section="publishing",
@@ -74,9 +97,15 @@ async def compose(request: Request, db: Db, user: Editor, workspace: CurrentWork
         "accounts": [int(str(v)) for v in form.getlist("account") if str(v).isdigit()],
         "when": str(form.get("when", "now")),
         "scheduled_at": str(form.get("scheduled_at", "")),
-        "media": str(form.get("media", "")),
+        "images": _image_rows(
+            [str(v) for v in form.getlist("media_url")], [str(v) for v in form.getlist("media_alt")]
+        ),
         "promotional": form.get("promotional") == "on",
     }
+    if form.get("more_images"):
+        if len(values["images"]) < IMAGE_ROWS:
+            values["images"].append({"url": "", "alt": ""})
+        return _page(request, db, workspace, values)
     try:
         scheduled = None
         if values["when"] == "later":
@@ -91,7 +120,8 @@ async def compose(request: Request, db: Db, user: Editor, workspace: CurrentWork
             values["accounts"],
             scheduled_at=scheduled,
             promotional=values["promotional"],
-            media_urls=values["media"].splitlines(),
+            media_urls=[row["url"] for row in values["images"]],
+            media_alts=[row["alt"] for row in values["images"]],
             include_unconnected=service.publishes_unconnected(workspace),
         )
     except ClameurError as error:
