@@ -71,6 +71,10 @@ def test_an_unknown_page_gets_the_error_page(agent):
     response = agent.get("/nowhere")
     assert response.status_code == 404
     assert "Introuvable" in response.text
+    # Starlette's English "Not Found" is not shown to a French reader; the page says what to do.
+    assert "Not Found" not in response.text
+    assert "Cette page n’existe pas" in response.text
+    assert 'href="/inbox"' in response.text
 
 
 def test_an_unknown_api_path_gets_json(client):

@@ -6,16 +6,22 @@ from clameur.kit.errors import ClameurError
 
 
 class QuerySyntaxError(ClameurError):
-    """A query that cannot be parsed; `position` is the 1-based column of the problem."""
+    """A query that cannot be parsed; `position` is the 1-based column of the problem.
 
-    def __init__(self, message: str, position: int, detail: str = "") -> None:
+    `message` and `detail_template` are fixed English sentences (the interface translates them:
+    they are in its catalogues), `values` fill the template's %(name)s places; `detail` is the
+    English sentence filled in."""
+
+    def __init__(self, message: str, position: int, detail: str = "", **values: str | int) -> None:
+        self.detail_template = detail
+        self.values = values
+        self.detail = detail % values if values else detail
         text = f"{message} at position {position}"
-        if detail:
-            text = f"{text}: {detail}"
+        if self.detail:
+            text = f"{text}: {self.detail}"
         super().__init__(text)
         self.message = message
         self.position = position
-        self.detail = detail
 
     def __str__(self) -> str:
         return self.args[0]

@@ -69,7 +69,10 @@ def parse_node(source: str) -> Node:
     """Parse query text into its tree, or raise QuerySyntaxError naming the position."""
     if len(source) > MAX_LENGTH:
         raise QuerySyntaxError(
-            "query too long", MAX_LENGTH + 1, f"a query holds at most {MAX_LENGTH} characters"
+            "query too long",
+            MAX_LENGTH + 1,
+            "a query holds at most %(num)s characters",
+            num=MAX_LENGTH,
         )
     lexemes = _lex(source)
     if lexemes[0].kind == "EOF":
@@ -98,7 +101,9 @@ def _lex(source: str) -> list[_Lexeme]:
             out.append(_Lexeme("ATOM", index + 1, node=_phrase(source[index + 1 : end], index)))
             index = end + 1
         elif char in _CLOSING_QUOTES:
-            raise QuerySyntaxError("unbalanced quote", index + 1, f"'{char}' closes nothing")
+            raise QuerySyntaxError(
+                "unbalanced quote", index + 1, "'%(quote)s' closes nothing", quote=char
+            )
         elif char == "-" and (
             index == 0 or not _in_chunk(source[index - 1]) or out[-1:] == [_Lexeme("-", index)]
         ):
@@ -128,7 +133,9 @@ def _closing_quote(source: str, start: int) -> int:
     for index in range(start + 1, len(source)):
         if source[index] in closers:
             return index
-    raise QuerySyntaxError("unbalanced quote", start + 1, f"'{opening}' is never closed")
+    raise QuerySyntaxError(
+        "unbalanced quote", start + 1, "'%(quote)s' is never closed", quote=opening
+    )
 
 
 def _chunk(source: str, start: int, end: int, out: list[_Lexeme]) -> int:
@@ -144,8 +151,9 @@ def _chunk(source: str, start: int, end: int, out: list[_Lexeme]) -> int:
             raise QuerySyntaxError(
                 "bad NEAR",
                 position,
-                f"'{text}': write NEAR/n with a whole number n from 1 (NEAR/5), "
+                "'%(text)s': write NEAR/n with a whole number n from 1 (NEAR/5), "
                 "or NEAR/nf when the left side must come first",
+                text=text,
             )
         out.append(
             _Lexeme("NEAR", position, text, distance=int(match.group(1)), ordered=bool(match[2]))
@@ -164,8 +172,9 @@ def _field(source: str, start: int, end: int, match: re.Match[str], out: list[_L
         raise QuerySyntaxError(
             "unknown field",
             start + 1,
-            f"'{match.group(1)}' is not a field (fields: {', '.join(FIELDS)}); "
-            "put the text in quotes to search it",
+            "'%(name)s' is not a field (fields: %(fields)s); put the text in quotes to search it",
+            name=match.group(1),
+            fields=", ".join(FIELDS),
         )
     value = match.group(2)
     value_start = start + len(match.group(1)) + 1
@@ -175,7 +184,11 @@ def _field(source: str, start: int, end: int, match: re.Match[str], out: list[_L
         value_start, end = end + 1, closing + 1
     if not value:
         raise QuerySyntaxError(
-            "missing field value", start + 1, f"'{name}:' needs a value, as in {_EXAMPLES[name]}"
+            "missing field value",
+            start + 1,
+            "'%(name)s:' needs a value, as in %(example)s",
+            name=name,
+            example=_EXAMPLES[name],
         )
     node = Field(name, _field_value(name, value, value_start + 1))
     out.append(_Lexeme("FIELD", start + 1, source[start:end], node=node))
@@ -193,44 +206,49 @@ _EXAMPLES = {
 
 def _field_value(name: str, raw: str, position: int) -> str:
     value = raw.strip().lower()
+    allowed: tuple[str, ...] = ()
     if name == "lang":
         value = value.replace("_", "-")
         if _LANG.fullmatch(value):
             return value
-        expected = "a language code such as fr, en or pt-br"
-    elif name == "network":
-        value = "x" if value == "twitter" else value
-        if value in NETWORKS:
-            return value
-        expected = f"one of {', '.join(NETWORKS)}"
+        detail = "'%(raw)s' for lang: expected a language code such as fr, en or pt-br"
     elif name == "author":
         handle = value[1:] if value.startswith("@") else value
         if handle and _HANDLE.fullmatch(handle):
             return fold(handle)
-        expected = "a handle such as @clameur"
-    elif name == "sentiment":
-        if value in SENTIMENTS:
-            return value
-        expected = f"one of {', '.join(SENTIMENTS)}"
+        detail = "'%(raw)s' for author: expected a handle such as @clameur"
     else:
-        value = value.replace("-", "_")
-        if value in INTENTS:
+        if name == "network":
+            value, allowed = ("x" if value == "twitter" else value), tuple(NETWORKS)
+        elif name == "sentiment":
+            allowed = tuple(SENTIMENTS)
+        else:
+            value, allowed = value.replace("-", "_"), tuple(INTENTS)
+        if value in allowed:
             return value
-        expected = f"one of {', '.join(INTENTS)}"
-    raise QuerySyntaxError("bad field value", position, f"'{raw}' for {name}: expected {expected}")
+        detail = "'%(raw)s' for %(name)s: expected one of %(values)s"
+    raise QuerySyntaxError(
+        "bad field value", position, detail, raw=raw, name=name, values=", ".join(allowed)
+    )
 
 
 def _term(text: str, position: int) -> Node:
     texts, kinds = token_texts(text, _WILD_TOKEN)
     if not texts:
         raise QuerySyntaxError(
-            "term without letters or digits", position, f"'{text}' has nothing to search"
+            "term without letters or digits",
+            position,
+            "'%(text)s' has nothing to search",
+            text=text,
         )
     terms = []
     for token, kind in zip(texts, kinds, strict=True):
         if not token.strip(WILDCARDS):
             raise QuerySyntaxError(
-                "bad wildcard", position, f"'{text}': a wildcard needs a letter or digit beside it"
+                "bad wildcard",
+                position,
+                "'%(text)s': a wildcard needs a letter or digit beside it",
+                text=text,
             )
         terms.append(Term(token, kind))
     return terms[0] if len(terms) == 1 else Phrase(tuple(terms))
@@ -278,7 +296,8 @@ class _Parser:
             raise QuerySyntaxError(
                 "operator without operand",
                 operator.position,
-                f"'{name}' needs something on its right",
+                "'%(name)s' needs something on its right",
+                name=name,
             )
 
     def parse_or(self) -> Node:
@@ -314,7 +333,7 @@ class _Parser:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise QuerySyntaxError(
-                "query too deeply nested", lexeme.position, f"at most {MAX_DEPTH} levels"
+                "query too deeply nested", lexeme.position, "at most %(num)s levels", num=MAX_DEPTH
             )
 
     def parse_primary(self) -> Node:
@@ -332,7 +351,8 @@ class _Parser:
             raise QuerySyntaxError(
                 "operator without operand",
                 lexeme.position,
-                f"'{lexeme.text}' needs something on its left",
+                "'%(name)s' needs something on its left",
+                name=lexeme.text,
             )
         else:  # ")" or EOF right after an operator is caught before; this is a stray ")"
             raise QuerySyntaxError(
@@ -383,7 +403,8 @@ class _Parser:
             raise QuerySyntaxError(
                 "operator without operand",
                 operator.position,
-                f"'{operator.text}' needs something on its right",
+                "'%(name)s' needs something on its right",
+                name=operator.text,
             )
         self.advance()
         assert isinstance(right.node, Term | Phrase)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -103,7 +104,11 @@ def _install_error_handlers(app: FastAPI) -> None:
             return JSONResponse(
                 {"detail": error.detail}, status_code=error.status_code, headers=error.headers
             )
-        return _error_page(request, error.status_code, str(error.detail))
+        # Starlette's own details ("Not Found") are English: the page says it in the user's words.
+        detail = str(error.detail)
+        if detail == HTTPStatus(error.status_code).phrase:
+            detail = ""
+        return _error_page(request, error.status_code, detail)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
