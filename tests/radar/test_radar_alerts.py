@@ -16,6 +16,7 @@ from clameur.models import (
     AlertDelivery,
     AlertRule,
     Notification,
+    Post,
     RadarBucket,
     RadarPoint,
     Role,
@@ -32,6 +33,7 @@ from clameur.radar.alerts import (
 )
 from clameur.radar.detection import score_workspace
 from clameur.radar.series import BUCKET, ensure_series
+from clameur.radar.service import explain_alert, negativity
 
 START = BASE_TIME - timedelta(days=3)
 
@@ -159,6 +161,35 @@ def test_a_spike_opens_one_alert_that_updates_and_tells_each_channel_once(sessio
     ]
 
 
+def test_an_alert_explains_itself_with_every_bucket_where_its_rule_fired(session: Session) -> None:
+    workspace = make_workspace(session)
+    series = ensure_series(session, workspace.id)["workspace"]
+    spike = BASE_TIME - timedelta(hours=2)
+    _fill(session, series.id, BASE_TIME, spike_at=spike)
+    rule = AlertRule(workspace_id=workspace.id, name="Plenty", kind="volume", threshold=150)
+    session.add(rule)
+    session.flush()
+    readings = score_workspace(session, workspace.id, BASE_TIME)
+    evaluate_rules(session, workspace.id, readings[0].start, BASE_TIME + timedelta(hours=4))
+    alert = session.scalars(select(Alert)).one()
+    explanation = explain_alert(session, workspace.id, alert, BASE_TIME)
+    assert explanation.fired[0] == alert.started_at
+    assert explanation.fired[-1] == alert.last_seen_at
+    assert len(explanation.fired) == alert.updates > 1
+    assert explanation.window(alert) == (alert.started_at, alert.last_seen_at + BUCKET)
+    # The chart around it has one point per bucket, quiet ones included.
+    starts = [p.start for p in explanation.points]
+    assert all(b - a == BUCKET for a, b in zip(starts, starts[1:], strict=False))
+
+
+def test_among_negative_posts_a_complaint_comes_before_a_plain_question() -> None:
+    question = Post(sentiment="negative", sentiment_score=0.48, intents=["question"])
+    complaint = Post(sentiment="negative", sentiment_score=0.6, intents=["complaint", "question"])
+    corrected = Post(sentiment="negative", sentiment_score=None, intents=[])
+    ranked = sorted([question, complaint, corrected], key=negativity, reverse=True)
+    assert ranked == [complaint, corrected, question]
+
+
 def test_the_backtest_counts_the_episodes_a_rule_would_have_opened(session: Session) -> None:
     workspace = make_workspace(session)
     series = ensure_series(session, workspace.id)["workspace"]
@@ -192,6 +223,18 @@ def test_triggers_within_the_cooldown_are_one_episode() -> None:
     ]
     grouped = episodes(spec, triggers(spec, buckets))
     assert [len(e.triggers) for e in grouped] == [3, 1]
+
+
+def test_an_episode_ends_at_the_end_of_its_last_bucket_one_bucket_included() -> None:
+    spec = RuleSpec("volume", threshold=1, window_minutes=5, cooldown_minutes=30)
+    buckets = [
+        Bucket(START + i * BUCKET, volume=1 if i in (0, 3, 20) else 0, negative=0)
+        for i in range(24)
+    ]
+    long, single = episodes(spec, triggers(spec, buckets))
+    assert (long.started_at, long.ended_at, long.minutes) == (START, START + 4 * BUCKET, 20)
+    assert single.started_at == single.last_seen_at == START + 20 * BUCKET
+    assert (single.ended_at, single.minutes) == (START + 21 * BUCKET, 5)
 
 
 @pytest.mark.parametrize(

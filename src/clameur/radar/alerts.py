@@ -132,12 +132,23 @@ class Trigger:
 
 @dataclass(slots=True)
 class Episode:
-    """Triggers grouped by the cooldown: what one alert covers."""
+    """Triggers grouped by the cooldown: what one alert covers. A trigger is a bucket, so the
+    episode runs from the start of its first bucket to the end of its last one."""
 
     started_at: datetime
     last_seen_at: datetime
     peak: Trigger
     triggers: list[Trigger] = field(default_factory=list)
+
+    @property
+    def ended_at(self) -> datetime:
+        """The end of the episode's last bucket (as an alert ends when it closes)."""
+        return self.last_seen_at + BUCKET
+
+    @property
+    def minutes(self) -> int:
+        """How long the episode lasted, in minutes: one bucket at least."""
+        return int((self.ended_at - self.started_at).total_seconds() // 60)
 
 
 def triggers(
@@ -254,12 +265,26 @@ def backtest(
     series = rule_series(session, spec, workspace_id, query_id)
     if series is None:
         return Backtest(days, 0, 0, [])
-    buckets = load_buckets(session, series.id, now - timedelta(days=days), now)
-    if spec.kind == "smart" and spec.metric == "negative":
-        buckets = _with_metric_scores(session, series.id, buckets, "negative")
-    found = triggers(spec, buckets)
+    found = rule_triggers(session, series.id, spec, now - timedelta(days=days), now, window=False)
     grouped = episodes(spec, found)
     return Backtest(days, len(grouped), len(found), grouped)
+
+
+def rule_triggers(
+    session: Session,
+    series_id: int,
+    spec: RuleSpec,
+    since: datetime,
+    until: datetime,
+    window: bool = True,
+) -> list[Trigger]:
+    """The buckets of a series from `since` to `until` where the rule's condition holds, its
+    sliding window read from before `since` (unless `window` is False: a backtest starts cold)."""
+    before = timedelta(minutes=spec.window_minutes) if window else timedelta(0)
+    buckets = load_buckets(session, series_id, since - before, until)
+    if spec.kind == "smart" and spec.metric == "negative":
+        buckets = _with_metric_scores(session, series_id, buckets, "negative")
+    return triggers(spec, buckets, since=since if window else None)
 
 
 def _with_metric_scores(
@@ -300,11 +325,7 @@ def evaluate_rules(
         series = rule_series(session, rule, workspace_id, rule.query_id)
         if series is None:
             continue
-        window = timedelta(minutes=spec.window_minutes)
-        buckets = load_buckets(session, series.id, since - window, now)
-        if spec.kind == "smart" and spec.metric == "negative":
-            buckets = _with_metric_scores(session, series.id, buckets, "negative")
-        found = triggers(spec, buckets, since=since)
+        found = rule_triggers(session, series.id, spec, since, now)
         touched.extend(_apply(session, rule, series, found, now))
     return touched
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from clameur.kit import hll
@@ -39,6 +39,7 @@ from clameur.radar.series import (
     prune,
     update_series,
 )
+from clameur.radar.terms import term_key, written_forms
 from clameur.store.engine import unit_of_work
 from clameur.store.rows import workspace_row
 
@@ -369,12 +370,25 @@ def share_of_voice(
 
 @dataclass(frozen=True, slots=True)
 class EmergingTerm:
-    """A term rising against its own baseline."""
+    """A term rising against its own baseline: its key as counted (folded), and how people
+    write it with a post that holds it, when posts of the period were read."""
 
     term: str
     count: int
     baseline: float
     ratio: float
+    label: str = ""
+    sample: Post | None = None
+
+    @property
+    def shown(self) -> str:
+        """The term as people write it (accents kept), or its key."""
+        return self.label or self.term
+
+
+# A word next to a rising phrase that holds it is left out when the phrase has at least this
+# share of the word's count: they rose for the same posts, and the phrase says more.
+SAME_POSTS = 0.8
 
 
 def emerging_terms(
@@ -393,57 +407,94 @@ def emerging_terms(
     current_start = bucket_start(now - window, "h1")
     hours = max(1.0, (now - current_start) / timedelta(hours=1))
     baseline_start = current_start - timedelta(days=baseline_days)
-    current = dict(
-        session.execute(
+    counted: dict[str, int] = defaultdict(int)
+    for term, count in session.execute(
+        select(RadarTerm.term, func.sum(RadarTerm.count))
+        .where(
+            RadarTerm.series_id == series_id,
+            RadarTerm.start >= current_start,
+            RadarTerm.start <= now,
+        )
+        .group_by(RadarTerm.term)
+        # Hours counted before hashtags were merged with their word hold both: add them up.
+        .having(or_(func.sum(RadarTerm.count) >= min_count, RadarTerm.term.startswith("#")))
+    ):
+        counted[term_key(term)] += int(count or 0)
+    current = {term: count for term, count in counted.items() if count >= min_count}
+    if not current:
+        return []
+    past: dict[str, int] = defaultdict(int)
+    stored = [form for key in current for form in (key, "#" + key) if len(form) <= 100]
+    for index in range(0, len(stored), 500):
+        chunk = stored[index : index + 500]
+        for term, count in session.execute(
             select(RadarTerm.term, func.sum(RadarTerm.count))
             .where(
                 RadarTerm.series_id == series_id,
-                RadarTerm.start >= current_start,
-                RadarTerm.start <= now,
+                RadarTerm.start >= baseline_start,
+                RadarTerm.start < current_start,
+                RadarTerm.term.in_(chunk),
             )
             .group_by(RadarTerm.term)
-            .having(func.sum(RadarTerm.count) >= min_count)
-        ).all()
-    )
-    if not current:
-        return []
-    past: dict[str, int] = {}
-    terms = list(current)
-    for index in range(0, len(terms), 500):
-        chunk = terms[index : index + 500]
-        past.update(
-            session.execute(
-                select(RadarTerm.term, func.sum(RadarTerm.count))
-                .where(
-                    RadarTerm.series_id == series_id,
-                    RadarTerm.start >= baseline_start,
-                    RadarTerm.start < current_start,
-                    RadarTerm.term.in_(chunk),
-                )
-                .group_by(RadarTerm.term)
-            ).all()
-        )
+        ):
+            past[term_key(term)] += int(count or 0)
     windows = baseline_days * 24 / hours
     out = []
     for term, count in current.items():
-        baseline = (past.get(term, 0) or 0) / windows
+        baseline = past.get(term, 0) / windows
         ratio = (count + 1.0) / (baseline + 1.0)
         if ratio >= 2.0:
             out.append(EmergingTerm(term, int(count), round(baseline, 2), round(ratio, 1)))
+    out = _without_words_of_phrases(out)
     # A rise from 40 to 400 matters more than one from 0 to 6: weigh the ratio by the count.
     out.sort(key=lambda t: t.ratio * math.log1p(t.count), reverse=True)
-    # A phrase hides the words it is made of when they rose for the same posts.
-    kept: list[EmergingTerm] = []
-    for candidate in out:
-        if any(
-            candidate.term in other.term.split(" ") and other.count >= 0.8 * candidate.count
-            for other in kept
-        ):
-            continue
-        kept.append(candidate)
-        if len(kept) >= limit:
-            break
-    return kept
+    return out[:limit]
+
+
+def _without_words_of_phrases(terms: list[EmergingTerm]) -> list[EmergingTerm]:
+    """The terms less the words that rose with a phrase holding them ("grande" beside
+    "grande scene" with about the same count): the phrase alone says it."""
+    phrases = [t for t in terms if " " in t.term]
+    return [
+        t
+        for t in terms
+        if " " in t.term
+        or not any(t.term in p.term.split(" ") and p.count >= SAME_POSTS * t.count for p in phrases)
+    ]
+
+
+def in_their_words(
+    session: Session,
+    workspace_id: int,
+    series: RadarSeries,
+    terms: Sequence[EmergingTerm],
+    since: datetime,
+    until: datetime,
+    read: int = 300,
+    searched: int = 8,
+) -> list[EmergingTerm]:
+    """The terms written as people write them, each with a post that holds it: read from the
+    latest `read` posts of the period, then for the first `searched` terms still missing, from
+    a search. Bounded: one read, and at most `searched` small searches."""
+    if not terms:
+        return []
+    posts = _period_posts(session, workspace_id, series, since, until, read)
+    keys = {t.term for t in terms}
+    found = written_forms((p.text for p in posts), keys)
+    samples = {key: posts[form.first] for key, form in found.items()}
+    missing = [t.term for t in terms if t.term not in found][:searched]
+    for key in missing:
+        hits = sample_posts(session, workspace_id, series, since, until, key, limit=3)
+        form = written_forms((p.text for p in hits), {key}).get(key)
+        if form is not None:
+            found[key] = form
+            samples[key] = hits[form.first]
+        elif hits:
+            samples[key] = hits[0]
+    return [
+        replace(t, label=found[t.term].form if t.term in found else "", sample=samples.get(t.term))
+        for t in terms
+    ]
 
 
 def series_filters(series: RadarSeries, since: datetime, until: datetime) -> PostFilters:
@@ -551,12 +602,18 @@ class AlertExplanation:
     networks: list[tuple[str, int, int]]
     terms: list[EmergingTerm]
     points: list[ChartPoint]
+    fired: list[datetime] = field(default_factory=list)
+
+    def window(self, alert: Alert) -> tuple[datetime, datetime]:
+        """When the alert was on: from its first bucket to the end of its last one."""
+        return alert.started_at, alert.ended_at or alert.last_seen_at + BUCKET
 
 
 def explain_alert(
     session: Session, workspace_id: int, alert: Alert, now: datetime
 ) -> AlertExplanation:
-    """The top posts, authors, terms and networks behind an alert, and its chart around it."""
+    """The top posts, authors, terms and networks behind an alert, its chart around it, and
+    the buckets where its rule's condition held."""
     series = get_series(session, workspace_id, alert.series_id)
     rule = get_rule(session, workspace_id, alert.rule_id) if alert.rule_id is not None else None
     # A window rule fired on the posts of its whole window: explain with those.
@@ -591,10 +648,31 @@ def explain_alert(
     ]
     window = max(timedelta(hours=1), until - since)
     terms = emerging_terms(session, series.id, until, window=window, min_count=3, limit=8)
-    points = _alert_points(
-        session, series.id, since - timedelta(hours=6), until + timedelta(hours=1)
+    terms = in_their_words(
+        session, workspace_id, series, terms, bucket_start(until - window, "h1"), until
     )
-    return AlertExplanation(since, until, posts, top_authors, networks, terms, points)
+    points = _alert_points(
+        session, series.id, since - timedelta(hours=6), min(now, until + timedelta(hours=1))
+    )
+    return AlertExplanation(
+        since, until, posts, top_authors, networks, terms, points, _fired(session, rule, alert)
+    )
+
+
+def _fired(session: Session, rule: AlertRule | None, alert: Alert) -> list[datetime]:
+    """The buckets of the alert where its rule's condition held, found again by the same
+    functions as the live evaluation; its first and last buckets at least."""
+    marks = {alert.started_at, alert.last_seen_at}
+    if rule is not None:
+        found = alert_rules.rule_triggers(
+            session,
+            alert.series_id,
+            alert_rules.RuleSpec.of(rule),
+            alert.started_at,
+            alert.last_seen_at,
+        )
+        marks.update(t.start for t in found)
+    return sorted(marks)
 
 
 def _period_posts(
@@ -618,27 +696,44 @@ def _top_posts(
     until: datetime,
     negative: bool = False,
 ) -> list[Post]:
-    """The period's most visible posts (negative ones only for a negative alert): widest reach
-    first (followers and duplicates)."""
+    """The posts behind the alert, five at most. For a negative alert, negative posts only, the
+    clearest first: a person's correction or the model's confidence, a complaint before a
+    plain question (the model often reads a question as negative); reach breaks ties. Otherwise
+    the most visible posts: widest reach first (followers and duplicates)."""
     filters = series_filters(series, since, until)
     if negative:
         filters.sentiments = ["negative"]
     posts = list_posts(session, workspace_id, filters, limit=400).posts
 
-    def weight(post: Post) -> float:
+    def reach(post: Post) -> float:
         followers = post.author.followers if post.author is not None else 0
-        return (
-            math.log1p(followers)
-            + 2 * math.log1p(post.duplicate_count or 1)
-            + (1 if post.sentiment == "negative" else 0)
-        )
+        return math.log1p(followers or 0) + 2 * math.log1p(post.duplicate_count or 1)
+
+    def weight(post: Post) -> float:
+        if not negative:
+            return reach(post) + (1 if post.sentiment == "negative" else 0)
+        return 10 * negativity(post) + reach(post)
 
     return sorted(posts, key=weight, reverse=True)[:5]
+
+
+def negativity(post: Post) -> float:
+    """How surely a negative post is a grievance: the sentiment's confidence (a person's
+    correction is sure), more for a complaint, less for a question that complains of nothing."""
+    sure = 1.0 if post.sentiment_score is None else post.sentiment_score
+    intents = set(post.intents or ())
+    if "complaint" in intents:
+        sure += 0.5
+    elif "question" in intents:
+        sure -= 0.5
+    return sure
 
 
 def _alert_points(
     session: Session, series_id: int, since: datetime, until: datetime
 ) -> list[ChartPoint]:
+    """The 5-minute points around an alert, one per bucket: quiet buckets are not stored and
+    read as zero, so that the time axis is regular."""
     rows = session.execute(
         select(
             RadarPoint.metric,
@@ -654,10 +749,18 @@ def _alert_points(
     ).all()
     volume = {r[1]: r for r in rows if r[0] == "volume"}
     negative = {r[1]: r[2] for r in rows if r[0] == "negative"}
-    return [
-        ChartPoint(start, r[2], negative.get(start, 0.0), r[3], r[4], r[5], r[6])
-        for start, r in sorted(volume.items())
-    ]
+    if not volume:
+        return []
+    points = []
+    moment, last = min(volume), max(volume)
+    while moment <= last:
+        r = volume.get(moment)
+        if r is None:
+            points.append(ChartPoint(moment, 0.0, negative.get(moment, 0.0)))
+        else:
+            points.append(ChartPoint(moment, r[2], negative.get(moment, 0.0), *r[3:]))
+        moment += BUCKET
+    return points
 
 
 def mark_seen(alert: Alert, user_id: int) -> None:
