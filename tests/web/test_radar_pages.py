@@ -168,3 +168,91 @@ def test_a_post_mortem_exports_only_as_markdown_or_json(
     crisis = build.all(CrisisMode)[0]
     assert client.get(f"/radar/crisis/{crisis.id}/report.pdf").status_code == 404
     assert client.get(f"/radar/crisis/{crisis.id}/report.md").status_code == 200
+
+
+def test_the_rule_form_shows_the_fields_of_its_kind_only(
+    client: Any, build: Any, workspace: int
+) -> None:
+    client = _manager(client, build)
+    smart = client.get("/radar/rules").text
+    assert 'name="sensitivity"' in smart and 'value="0,50"' in smart
+    assert 'name="threshold"' not in smart and 'name="window_minutes"' not in smart
+    volume = client.get("/radar/rules/fields?kind=volume").text
+    assert 'name="threshold"' in volume and 'value="100"' in volume
+    assert 'name="sensitivity"' not in volume
+    share = client.get("/radar/rules/fields?kind=negative_share").text
+    assert 'name="threshold"' in share and 'value="40"' in share and 'name="min_volume"' in share
+    assert 'name="metric"' not in share
+
+
+def test_a_decimal_written_with_a_comma_is_read_and_shown_the_french_way(
+    client: Any, build: Any, workspace: int
+) -> None:
+    client = _manager(client, build)
+    form = {"name": "Fin", "kind": "smart", "sensitivity": "0,75", "min_volume": "5"}
+    assert client.submit("/radar/rules", form, follow_redirects=False).status_code == 303
+    rule = build.all(AlertRule)[0]
+    assert rule.sensitivity == 0.75
+    page = client.get(f"/radar/rules?edit={rule.id}").text
+    assert 'value="0,75"' in page and "sensibilité 0,75" in page
+
+
+def test_without_javascript_a_changed_kind_brings_its_fields_before_saving(
+    client: Any, build: Any, workspace: int
+) -> None:
+    client = _manager(client, build)
+    form = {"name": "Volume", "kind": "volume", "fields_of": "smart", "sensitivity": "0,5"}
+    page = client.submit("/radar/rules", form, follow_redirects=False)
+    assert page.status_code == 200
+    assert 'name="threshold"' in page.text and 'name="sensitivity"' not in page.text
+    assert 'value="Volume"' in page.text
+    assert build.all(AlertRule) == []
+
+
+def test_a_backtest_reads_a_one_bucket_firing_as_one_time_and_its_length(
+    client: Any, build: Any, workspace: int, factory: sessionmaker[Session]
+) -> None:
+    from clameur.radar.series import bucket_start
+
+    start = bucket_start(utcnow() - timedelta(hours=3))
+    build.store(
+        workspace,
+        [build.post(created_at=start + timedelta(minutes=1 + i), lang="fr") for i in range(3)],
+    )
+    run_pass(factory)
+    client = _manager(client, build)
+    form = {"name": "Pic", "kind": "volume", "threshold": "3", "window_minutes": "5"}
+    trial = client.submit("/radar/rules/backtest", form).text
+    assert "se serait déclenchée 1 fois" in trial
+    assert "(5 min)" in trial and "→" not in trial
+
+
+def test_an_alert_chart_shades_the_alert_and_marks_where_the_rule_fired(
+    client: Any, build: Any, workspace: int, factory: sessionmaker[Session]
+) -> None:
+    _recent_posts(build, workspace)
+    with factory() as session, session.begin():
+        session.add(
+            AlertRule(
+                workspace_id=workspace,
+                name="Grogne",
+                kind="negative_share",
+                threshold=30,
+                window_minutes=60,
+                min_volume=2,
+            )
+        )
+    run_pass(factory)
+    alert = build.all(Alert)[0]
+    client = _manager(client, build)
+    page = client.get(f"/radar/alerts/{alert.id}").text
+    share = page[page.index('class="chart chart-share"') :]
+    assert 'class="chart-span"' in share and 'class="chart-guide"' in share
+    assert 'class="chart-marker"' in share
+    assert "Au-dessus du seuil" in page or "Above the threshold" in page
+    # The radar page lists in its legend only what its chart draws.
+    radar = client.get("/radar?period=24h").text
+    legend = radar[
+        radar.index('class="chart-legend') : radar.index("</ul>", radar.index("chart-legend"))
+    ]
+    assert ("Anomalie" in legend) == ('class="chart-marker"' in radar)
