@@ -156,7 +156,8 @@ class LinkedInConfig(ConnectorConfig):
         default=LINKEDIN_VERSION,
         title="API version",
         description="The version of LinkedIn's API Clameur asks for, as year and month "
-        f"(YYYYMM, for example {LINKEDIN_VERSION}). LinkedIn releases one a month and turns each "
+        "(YYYYMM; it starts at the latest version this release of Clameur knows). LinkedIn "
+        "releases one a month and turns each "
         "off about a year after its release; when this one is turned off, the account stops "
         f"with a message: set a newer version here (the latest is listed at {VERSIONING_URL}).",
     )
