@@ -291,3 +291,25 @@ def test_the_api_takes_and_returns_the_descriptions(
     )
     assert too_long.status_code == 400
     assert "description of image 1" in too_long.json()["detail"]
+
+
+def test_networks_are_named_as_people_write_them_and_enter_schedules(
+    client: Any, build: Any, factory: sessionmaker[Session], workspace: int
+) -> None:
+    import re
+
+    accounts = _accounts(client, factory, workspace)
+    client = _sign_in(client, build, Role.manager, "mia@example.com")
+    client.submit(
+        "/publish",
+        {"body": "Soundcheck tonight", "account": [str(accounts["mastodon"])], "when": "now"},
+    )
+    page = client.get("/publish").text
+    assert "acme · Mastodon" in page and "acme · Bluesky" in page
+    assert ">Mastodon · " in page and ">mastodon · " not in page
+    # Enter in a one-line field uses the form's first submit control: it must schedule, not add
+    # an image row.
+    form = page[page.index('id="publish-form"') :]
+    first = re.search(r'<(?:input|button)[^>]*type="submit"[^>]*>', form)
+    assert first is not None and "more_images" not in first.group(0)
+    assert 'value="Schedule"' in first.group(0)
