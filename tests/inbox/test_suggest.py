@@ -136,3 +136,25 @@ def test_the_answer_key_ignores_handles_links_numbers_signatures_and_case() -> N
     a = answer_key("@u1 We'll refund order 1234 today. ^AB https://t.co/aaa")
     b = answer_key("@u2 we'll REFUND order 98 today -Becky https://t.co/bbb")
     assert a == b == "we ll refund order today"
+
+
+def test_pairs_less_similar_than_the_floor_are_not_suggested() -> None:
+    memory = make_memory()
+    everything = memory.suggest("my order is broken, and where is the park?", k=5)
+    assert len(everything) >= 2
+    floor = (everything[0].similarity + everything[-1].similarity) / 2
+    kept = memory.suggest("my order is broken, and where is the park?", k=5, min_similarity=floor)
+    assert kept and all(s.similarity >= floor for s in kept)
+    assert len(kept) < len(everything)
+    assert memory.suggest("refund", min_similarity=1.01) == []
+
+
+def test_handles_with_dots_and_servers_become_a_variable_whole() -> None:
+    assert reply_template("@amelia.summer Hi! Please DM us.") == "{customer} Hi! Please DM us."
+    assert reply_template("@ana@mas.to merci !") == "{customer} merci !"
+    assert reply_template("Thanks @anna. See you", customer="anna") == "Thanks {customer}. See you"
+    assert answer_key("@ana.bsky.social We are on it") == answer_key("@bob We are on it")
+
+
+def test_an_accented_signature_is_dropped() -> None:
+    assert reply_template("@u1 Le camping est inclus. ^Inès") == "{customer} Le camping est inclus."

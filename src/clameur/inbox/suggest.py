@@ -61,12 +61,15 @@ _BIGRAM_WEIGHT = 1.0
 _CHAR_N = 4
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
-_HANDLE = re.compile(r"(?<![\w@])@\w+")
-_LEADING_HANDLES = re.compile(r"^\s*(?:\.?@\w+[\s,:]*)+")
-# An agent's signature closing a reply: ^AB, *JK, -FR, - Matt, ~Becky (after trailing links).
-_SIGNATURE = re.compile(
-    r"(?:\s+|^)(?:[\^*~]\s?[A-Z][A-Za-z]{0,14}|[-\u2013\u2014]\s?[A-Z][A-Za-z]{0,14})\s*$"
-)
+# A handle, dots and dashes included (@ana.bsky.social), with its Mastodon server (@ana@mas.to);
+# a dot that ends the sentence is not part of it.
+_HANDLE_BODY = r"@\w+(?:[.-]\w+)*(?:@\w+(?:[.-]\w+)+)?"
+_HANDLE = re.compile(rf"(?<![\w@]){_HANDLE_BODY}")
+_LEADING_HANDLES = re.compile(rf"^\s*(?:\.?{_HANDLE_BODY}[\s,:]*)+")
+# An agent's signature closing a reply: ^AB, *JK, -FR, - Matt, ~Becky, ^Inès (after trailing
+# links).
+_SIGNED = r"[A-ZÀ-Ý][A-Za-zÀ-ÿ]{0,14}"
+_SIGNATURE = re.compile(rf"(?:\s+|^)(?:[\^*~]\s?{_SIGNED}|[-\u2013\u2014]\s?{_SIGNED})\s*$")
 _TRAILING_URLS = re.compile(r"(?:\s+(?:https?://|www\.)\S+)+\s*$", re.IGNORECASE)
 _GREETING = re.compile(
     r"\b((?i:hi|hello|hey|dear|good (?:morning|afternoon|evening|day)|bonjour|bonsoir|salut)"
@@ -400,10 +403,12 @@ class ReplyMemory:
         lang: str | None = None,
         *,
         exclude_conversation: str | None = None,
+        min_similarity: float = 0.0,
     ) -> list[Suggestion]:
         """The `k` best distinct replies for `inbound`, from past pairs in `lang` if given.
 
-        Pairs of `exclude_conversation` are left out (the conversation being answered).
+        Pairs of `exclude_conversation` are left out (the conversation being answered), and
+        pairs less similar than `min_similarity` (what is shown would be off the subject).
         """
         if k < 1 or not len(self):
             return []
@@ -428,7 +433,7 @@ class ReplyMemory:
         for index in order.tolist():
             # Norms lag the IDF between sweeps: a cosine may overshoot 1 a little.
             similarity = min(float(scores[index]), 1.0)
-            if similarity <= 0.0 or taken >= self.candidates:
+            if similarity <= 0.0 or similarity < min_similarity or taken >= self.candidates:
                 break
             pair_id = self._first + index
             slot = self._slot(pair_id)
