@@ -51,6 +51,10 @@ def test_an_agent_answers_a_complaint_and_a_colleague_sees_her(page, browser, se
         "() => (document.querySelector('#assignee')?.selectedOptions[0]?.text || '')"
         ".includes('Yanis')"
     )
+    # The queues' counts follow without a reload: at least this one is hers now.
+    page.wait_for_function(
+        "() => parseInt(document.querySelector('#inbox-count-mine').textContent, 10) >= 1"
+    )
 
     # A colleague opens the same conversation: each sees the other there.
     colleague_context = browser.new_context(viewport={"width": 1400, "height": 900})
@@ -83,6 +87,12 @@ def test_an_agent_answers_a_complaint_and_a_colleague_sees_her(page, browser, se
     page.goto(server + "/inbox?queue=care")
     assert page.locator(f'[data-conversation="{conversation_id}"]').count() == 0
 
+    # The bulk-action bar shows once a row is ticked, with how many are.
+    assert not page.locator("#bulk").is_visible()
+    rows.first.locator(".row-check").check()
+    page.locator("#bulk").wait_for(state="visible")
+    assert page.locator("#bulk [data-bulk-count]").inner_text().startswith("1 ")
+
 
 def test_a_manager_tries_a_rule_before_saving_it(page, server: str) -> None:  # type: ignore[no-untyped-def]
     _login(page, server, "camille@clameur.local")
@@ -105,3 +115,25 @@ def test_a_manager_tries_a_rule_before_saving_it(page, server: str) -> None:  # 
     page.click("text=Enregistrer la règle")
     page.locator(".alert-success").wait_for()
     assert "Réclamations influentes" in page.locator(".rules-table").inner_text()
+
+
+def test_on_a_phone_a_conversation_opens_in_place_of_the_list(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    phone = context.new_page()
+    phone.set_default_timeout(20_000)
+    try:
+        _login(phone, server, "yanis@clameur.local")
+        phone.goto(server + "/inbox?queue=care")
+        row = phone.locator("#inbox-list .conversation-row").nth(1)
+        row.wait_for()
+        assert not phone.locator("#conversation").is_visible()
+        chosen = row.get_attribute("data-conversation")
+        row.locator(".row-link").click()
+        phone.locator(f'#conversation .thread[data-thread="{chosen}"]').wait_for()
+        phone.locator("#inbox-list").wait_for(state="hidden")
+        assert phone.locator("#conversation").bounding_box()["y"] < 844
+        phone.click(".inbox-back")
+        phone.locator("#inbox-list").wait_for(state="visible")
+        assert not phone.locator("#conversation").is_visible()
+    finally:
+        context.close()

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from builders import add_posts, make_record, make_workspace
+from clameur.inbox.actions import NotAssignable, assign, assignable_users
 from clameur.inbox.assignment import reassign_open, set_away, set_queue_assignment
 from clameur.inbox.triage import ensure_inbox_defaults
 from clameur.kit.errors import Forbidden
@@ -120,3 +121,22 @@ def test_only_a_manager_changes_how_a_queue_assigns(session: Session) -> None:
         set_queue_assignment(session, care, "load", people["ann"])
     with pytest.raises(Forbidden):
         reassign_open(session, ws, people["bob"].id, None, people["ann"])
+
+
+def test_a_read_only_viewer_cannot_be_given_a_conversation(session: Session) -> None:
+    people = _team(session)
+    ws = _care(session, "manual", people["max"])
+    [conversation] = _complaints(session, ws, 1)
+    with pytest.raises(NotAssignable, match="vic has read-only access") as refused:
+        assign(session, conversation, people["vic"].id, people["max"])
+    assert refused.value.status_code == 400
+    assert conversation.assignee_id is None
+    assign(session, conversation, people["ann"].id, people["max"])
+    assert conversation.assignee_id == people["ann"].id
+
+
+def test_only_people_who_can_answer_are_offered_as_assignees(session: Session) -> None:
+    people = _team(session)
+    people["bob"].active = False
+    names = [user.name for user in assignable_users(session)]
+    assert names == ["ann", "cyd", "max"]

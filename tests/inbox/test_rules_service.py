@@ -90,6 +90,14 @@ def test_an_action_pointing_at_nothing_is_refused(session: Session) -> None:
         create_rule(session, ws, spec, _manager(session))
 
 
+def test_a_rule_cannot_give_conversations_to_a_read_only_viewer(session: Session) -> None:
+    ws, _festival, _shop = _workspace(session)
+    viewer = _manager(session, Role.viewer)
+    spec = RuleSpec(name="To Vic", actions={"assign": viewer.id})
+    with pytest.raises(RuleError, match="read-only"):
+        create_rule(session, ws, spec, _manager(session))
+
+
 def test_an_agent_cannot_change_the_rules(session: Session) -> None:
     ws, _festival, _shop = _workspace(session)
     with pytest.raises(Forbidden):

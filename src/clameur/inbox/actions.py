@@ -27,6 +27,7 @@ from clameur.models import (
     Post,
     Presence,
     Queue,
+    Role,
     User,
 )
 from clameur.models.inbox import STATUSES
@@ -35,6 +36,17 @@ from clameur.models.inbox import STATUSES
 PRESENCE_TTL = timedelta(seconds=12)
 _MENTION = re.compile(r"@([\w.\-]+)")
 VIEWS = ("all", "mine", "unassigned")
+
+
+class NotAssignable(ClameurError):
+    """The person chosen cannot be given conversations (read-only access)."""
+
+    def __init__(self, user: User) -> None:
+        super().__init__(
+            f"{user.name} has read-only access and cannot be given conversations: choose an "
+            "agent, a manager or an administrator."
+        )
+        self.user_name = user.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,12 +207,32 @@ def _touch(conversation: Conversation) -> None:
     conversation.updated_at = utcnow()
 
 
+def assignable_users(session: Session) -> list[User]:
+    """Everyone who can be given conversations: active, and not read-only; by name."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.active.is_(True), User.role != Role.viewer)
+            .order_by(User.name, User.id)
+        )
+    )
+
+
+def check_assignee(session: Session, assignee_id: int) -> User:
+    """The user who would be given conversations; refused (NotAssignable) when read-only."""
+    assignee = session.get(User, assignee_id)
+    if assignee is None or not assignee.active:
+        raise ClameurError(f"no active user {assignee_id}")
+    if not assignee.can_edit:
+        raise NotAssignable(assignee)
+    return assignee
+
+
 def assign(session: Session, conversation: Conversation, assignee_id: int | None, by: User) -> None:
-    """Give the conversation to someone (or to nobody); the history keeps who had it."""
+    """Give the conversation to someone (or to nobody); the history keeps who had it. A
+    read-only viewer cannot be given one (NotAssignable)."""
     if assignee_id is not None:
-        assignee = session.get(User, assignee_id)
-        if assignee is None or not assignee.active:
-            raise ClameurError(f"no active user {assignee_id}")
+        check_assignee(session, assignee_id)
     if conversation.assignee_id == assignee_id:
         return
     previous = conversation.assignee_id

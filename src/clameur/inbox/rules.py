@@ -76,6 +76,11 @@ def check_spec(session: Session, workspace_id: int, spec: RuleSpec) -> None:
         assignee = session.get(User, int(actions["assign"]))
         if assignee is None or not assignee.active:
             raise RuleError(f"no active user {actions['assign']}")
+        if not assignee.can_edit:
+            raise RuleError(
+                f"{assignee.name} has read-only access and cannot be given conversations: "
+                "choose an agent, a manager or an administrator."
+            )
     if "sla" in actions:
         policy = session.get(SlaPolicy, int(actions["sla"]))
         if policy is None or policy.workspace_id != workspace_id:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from clameur.inbox import actions, notifications
-from clameur.inbox.actions import InboxFilter
+from clameur.inbox.actions import InboxFilter, NotAssignable
 from clameur.inbox.assignment import set_away
 from clameur.inbox.customers import get_customer, merge_customers, merge_suggestions
 from clameur.inbox.outbox import (
@@ -32,10 +33,12 @@ from clameur.models import (
     Notification,
     Queue,
     Reply,
+    SavedQuery,
     SavedReply,
     User,
 )
 from clameur.models.inbox import STATUSES
+from clameur.radar.crisis import active_crisis, covers
 from clameur.web.deps import CurrentUser, CurrentWorkspace, Db, Editor
 from clameur.web.reads import sidebar
 from clameur.web.templating import renderer
@@ -69,14 +72,13 @@ def _list_context(db: Db, workspace_id: int, user_id: int, wanted: InboxFilter) 
     queues = list(
         db.scalars(select(Queue).where(Queue.workspace_id == workspace_id).order_by(Queue.position))
     )
-    users = list(db.scalars(select(User).where(User.active.is_(True)).order_by(User.name)))
     return {
         "conversations": conversations,
         "customers": customers,
         "queues": queues,
         "queue_by_id": {queue.id: queue for queue in queues},
-        "users": users,
-        "user_names": {user.id: user.name for user in users},
+        "assignees": actions.assignable_users(db),
+        "user_names": _user_names(db),
         "counts": actions.counts(db, workspace_id, user_id),
         "wanted": wanted,
         "now": utcnow(),
@@ -95,6 +97,11 @@ def priority_hint(conversation: Conversation, locale: str) -> str:
 
 
 fill_template = fill_reply_template
+
+
+def _user_names(db: Db) -> dict[int, str]:
+    # Everyone, read-only viewers and people gone included: a conversation names who had it.
+    return {user_id: name for user_id, name in db.execute(select(User.id, User.name))}
 
 
 def _conversation_context(db: Db, workspace_id: int, conversation_id: int) -> dict:
@@ -119,9 +126,16 @@ def _conversation_context(db: Db, workspace_id: int, conversation_id: int) -> di
         if latest_inbound is not None
         else []
     )
+    # What the outbox will decide for an agent's reply (managers are never held).
+    held = thread.conversation.needs_approval or covers(
+        db,
+        active_crisis(db, workspace_id),
+        [latest_inbound.id] if latest_inbound is not None else [],
+    )
     return {
         "thread": thread,
         "suggestions": suggestions,
+        "agent_replies_held": held,
         "saved_replies": templates,
         "replies": in_flight,
         "fill_template": fill_template,
@@ -139,15 +153,24 @@ def inbox_page(
     selected = request.query_params.get("c")
     conversations = context["conversations"]
     chosen = int(selected) if selected and selected.isdigit() else None
+    # On a narrow screen, a conversation asked for is shown instead of the list.
+    opened = chosen is not None
     if chosen is None and conversations:
         chosen = conversations[0].id
     if chosen is not None:
         context.update(_conversation_context(db, workspace.id, chosen))
         actions.heartbeat(db, context["thread"].conversation, user)
+    crisis = active_crisis(db, workspace.id)
+    crisis_query = (
+        db.get(SavedQuery, crisis.query_id) if crisis and crisis.query_id is not None else None
+    )
     return renderer(request).render(
         request,
         "inbox.html",
         selected=chosen,
+        opened=opened,
+        crisis=crisis,
+        crisis_query=crisis_query,
         priority_hint=priority_hint,
         **context,
         **sidebar(db, workspace.id),
@@ -159,7 +182,8 @@ def inbox_page(
 def inbox_list(
     request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace
 ) -> Response:
-    """The list pane alone: polled for live updates, and refreshed after an action."""
+    """The list pane alone: polled for live updates, and refreshed after an action; the
+    queues' counts come with it (swapped out of band)."""
     wanted = _filter(request)
     selected = request.query_params.get("c")
     return renderer(request).render(
@@ -167,6 +191,7 @@ def inbox_list(
         "partials/inbox_list.html",
         selected=int(selected) if selected and selected.isdigit() else None,
         priority_hint=priority_hint,
+        counts_out_of_band=True,
         **_list_context(db, workspace.id, user.id, wanted),
     )
 
@@ -177,8 +202,8 @@ def _pane(request: Request, db: Db, workspace_id: int, conversation_id: int, **e
         "partials/inbox_conversation.html",
         priority_hint=priority_hint,
         now=utcnow(),
-        user_names={u.id: u.name for u in db.scalars(select(User))},
-        users=list(db.scalars(select(User).where(User.active.is_(True)).order_by(User.name))),
+        user_names=_user_names(db),
+        assignees=actions.assignable_users(db),
         **_conversation_context(db, workspace_id, conversation_id),
         **extra,
     )
@@ -216,7 +241,16 @@ def assign(
 ) -> Response:
     conversation = actions.get_conversation(db, workspace.id, conversation_id)
     target = user.id if assignee == "me" else (int(assignee) if assignee.isdigit() else None)
-    actions.assign(db, conversation, target, user)
+    try:
+        actions.assign(db, conversation, target, user)
+    except NotAssignable as refused:
+        db.rollback()
+        if request.headers.get("HX-Request") != "true":
+            raise
+        response = _pane(request, db, workspace.id, conversation_id, not_assignable=refused)
+        del response.headers["HX-Trigger"]
+        response.status_code = refused.status_code
+        return response
     return _done(request, db, workspace.id, conversation_id)
 
 
@@ -352,25 +386,52 @@ def bulk(
     assignee: Annotated[str, Form()] = "",
 ) -> Response:
     """Assign (to me or to a colleague), resolve or tag several conversations at once."""
-    for conversation_id in ids:
-        conversation = actions.get_conversation(db, workspace.id, conversation_id)
-        if action == "assign_me":
-            actions.assign(db, conversation, user.id, user)
-        elif action == "assign":
-            target = int(assignee) if assignee.isdigit() else None
-            actions.assign(db, conversation, target, user)
-        elif action == "resolve":
-            actions.set_status(db, conversation, "resolved", user)
-        elif action == "tag" and tag.strip():
-            actions.tag(db, conversation, [tag.strip()], [], user)
-        else:
-            raise ClameurError(f"unknown bulk action {action!r}")
-    back = request.headers.get("HX-Current-URL") or "/inbox"
+    target = int(assignee) if assignee.isdigit() else None
+    try:
+        if action == "assign" and target is not None:
+            actions.check_assignee(db, target)
+        for conversation_id in ids:
+            conversation = actions.get_conversation(db, workspace.id, conversation_id)
+            if action == "assign_me":
+                actions.assign(db, conversation, user.id, user)
+            elif action == "assign":
+                actions.assign(db, conversation, target, user)
+            elif action == "resolve":
+                actions.set_status(db, conversation, "resolved", user)
+            elif action == "tag" and tag.strip():
+                actions.tag(db, conversation, [tag.strip()], [], user)
+            else:
+                raise ClameurError(f"unknown bulk action {action!r}")
+    except ClameurError as refused:
+        if refused.status_code != 400 or request.headers.get("HX-Request") != "true":
+            raise
+        db.rollback()
+        # The bar swaps nothing when it succeeds; a refusal is said above the list.
+        refusal = renderer(request).render(
+            request,
+            "partials/inbox_refusal.html",
+            not_assignable=refused if isinstance(refused, NotAssignable) else None,
+            error=str(refused),
+            status=400,
+            status_code=400,
+        )
+        refusal.headers["HX-Retarget"] = "#inbox-notice"
+        refusal.headers["HX-Reswap"] = "innerHTML"
+        return refusal
     if request.headers.get("HX-Request") == "true":
         response = Response(status_code=204)
         response.headers["HX-Trigger"] = "inbox-changed"
         return response
-    return RedirectResponse(back, status_code=303)
+    return RedirectResponse(_back_to_inbox(request), status_code=303)
+
+
+def _back_to_inbox(request: Request) -> str:
+    """The inbox page the bar was on (a form sent without JavaScript says it in Referer)."""
+    for header in ("HX-Current-URL", "Referer"):
+        url = urlsplit(request.headers.get(header) or "")
+        if url.netloc in ("", request.url.netloc) and url.path == "/inbox":
+            return f"/inbox?{url.query}" if url.query else "/inbox"
+    return "/inbox"
 
 
 @router.post("/inbox/away", response_class=HTMLResponse)

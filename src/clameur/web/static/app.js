@@ -100,6 +100,79 @@
     url.searchParams.set("c", selected);
     event.detail.path = url.pathname + url.search;
   });
+  // The bulk-action bar says how many rows are ticked (inbox.css shows it once one is).
+  function bulkCount() {
+    var label = document.querySelector("#bulk [data-bulk-count]");
+    if (!label) return;
+    var count = document.querySelectorAll("#inbox-list .row-check:checked").length;
+    label.textContent = label.getAttribute(count === 1 ? "data-one" : "data-other").replace("{n}", count);
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("#inbox-list .row-check")) bulkCount();
+  });
+  // The list's refresh redraws the rows: the ticks, the keyboard focus and the scroll position
+  // are carried over to the new ones.
+  var kept = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (!event.detail.target || event.detail.target.id !== "inbox-list") return;
+    var active = document.activeElement;
+    var row = active && active.closest && active.closest("#inbox-list .conversation-row");
+    var scroller = document.querySelector("#inbox-list .conversation-list");
+    kept = {
+      ticked: Array.prototype.map.call(
+        document.querySelectorAll("#inbox-list .row-check:checked"), function (box) { return box.value; }),
+      focused: row ? row.getAttribute("data-conversation") : null,
+      control: active && active.classList && active.classList.contains("row-check") ? ".row-check" : ".row-link",
+      scroll: scroller ? scroller.scrollTop : 0,
+    };
+  });
+  // In the same task as the swap: nothing ever sees the new rows unticked.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var list = event.target;
+    if (!kept || list.id !== "inbox-list" || !list.isConnected) return;
+    var before = kept;
+    kept = null;
+    before.ticked.forEach(function (id) {
+      var box = list.querySelector(".row-check[value='" + id + "']");
+      if (box) box.checked = true;
+    });
+    var scroller = list.querySelector(".conversation-list");
+    if (scroller) scroller.scrollTop = before.scroll;
+    if (before.focused && (document.activeElement === document.body || !document.activeElement)) {
+      var control = list.querySelector("[data-conversation='" + before.focused + "'] " + before.control);
+      if (control) control.focus({ preventScroll: true });
+    }
+    bulkCount();
+  });
+  // A bulk action done: the ticks go (the list comes back without them), and so does the
+  // refusal of an earlier one.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt && event.detail.elt.id === "bulk") {
+      var notice = document.getElementById("inbox-notice");
+      if (notice) notice.textContent = "";
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!event.detail.elt || event.detail.elt.id !== "bulk" || !event.detail.successful) return;
+    document.querySelectorAll("#inbox-list .row-check:checked").forEach(function (box) { box.checked = false; });
+    if (kept) kept.ticked = [];
+    bulkCount();
+  });
+  // A conversation opened from the list: on a narrow screen it replaces the list (inbox.css),
+  // and the keyboard focus goes to it.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    // Fired on the pane and on each element put in it: once is enough.
+    if (!event.detail.target || event.detail.target.id !== "conversation" || event.target !== event.detail.target) return;
+    var inbox = document.querySelector("[data-inbox]");
+    if (!inbox) return;
+    inbox.classList.add("is-reading");
+    var from = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var list = document.getElementById("inbox-list");
+    if (!from || !from.closest || !from.closest("#inbox-list") || !list) return;
+    if (window.getComputedStyle(list).display !== "none") return;  // side by side: nothing moves
+    inbox.scrollIntoView({ block: "start" });
+    event.detail.target.focus({ preventScroll: true });
+  });
   function clickKey(key) {
     var button = document.querySelector("#conversation [data-key='" + key + "']");
     if (button) button.click();
