@@ -209,3 +209,16 @@ def test_queue_names_are_in_english_for_an_english_reader(client, build, workspa
         or "Care" in page.text
     )
     assert "Service client" not in page.text
+
+
+def test_the_rule_form_offers_no_read_only_viewer_to_assign_to(client, build, workspace):
+    from clameur.models import Role
+
+    build.user("ines@example.com", Role.viewer, "Inès Viewer")
+    build.user("yann@example.com", Role.agent, "Yann Agent")
+    manager = _manager(client, build)
+    form = manager.get("/inbox/rules/new").text
+    assign = form[form.index('name="assign"') :]
+    assign = assign[: assign.index("</select>")]
+    assert "Yann Agent" in assign
+    assert "Inès Viewer" not in assign

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from clameur.inbox import assignment
+from clameur.inbox import actions, assignment
 from clameur.inbox.rules import (
     RuleSpec,
     create_rule,
@@ -47,7 +47,7 @@ def _choices(db: Db, workspace_id: int) -> dict[str, Any]:
                 select(Queue).where(Queue.workspace_id == workspace_id).order_by(Queue.position)
             )
         ),
-        "agents": list(db.scalars(select(User).where(User.active.is_(True)).order_by(User.name))),
+        "agents": actions.assignable_users(db),
         "policies": list(
             db.scalars(
                 select(SlaPolicy)
