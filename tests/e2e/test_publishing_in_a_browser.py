@@ -1,5 +1,5 @@
-"""Publishing in a real browser: the demo's due post goes out, a new one is counted and
-scheduled for several networks."""
+"""Publishing in a real browser: the demo's due post goes out, a new one is counted,
+scheduled for several networks, and shown on its day of the month grid."""
 
 from __future__ import annotations
 
@@ -39,3 +39,18 @@ def test_a_manager_sees_the_demo_post_published_and_schedules_another(page, serv
     card = page.locator(".publish-item", has_text="Les horaires de dimanche")
     assert card.count() == 1
     assert card.locator(".publish-targets li").count() == 2
+
+    # The month view shows it as a chip on its day, which leads to its card in that day's list.
+    page.click(".publish-views a[href^='/publish?view=month']")
+    page.wait_for_selector(".month-grid")
+    assert page.locator(".month-grid th abbr").first.get_attribute("title") == "lundi"
+    page.goto(server + "/publish?view=month&month=2031-07")
+    chip = page.locator(
+        ".month-day:has(time[datetime='2031-07-14']) .month-chip", has_text="Les horaires"
+    )
+    chip.wait_for()
+    assert chip.locator("time").inner_text() == "10:00"
+    assert chip.locator(".month-dot").count() == 2
+    chip.click()
+    page.wait_for_url("**/publish?view=list&day=2031-07-14#publication-*")
+    assert page.locator(".publish-item", has_text="Les horaires de dimanche").is_visible()

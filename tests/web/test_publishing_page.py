@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from clameur.accounts.service import save_account, secret_box
-from clameur.models import Publication, Role
+from clameur.models import NetworkAccount, Publication, Role
 from clameur.radar.crisis import start_crisis
 from clameur.store.engine import unit_of_work
 
@@ -296,8 +299,6 @@ def test_the_api_takes_and_returns_the_descriptions(
 def test_networks_are_named_as_people_write_them_and_enter_schedules(
     client: Any, build: Any, factory: sessionmaker[Session], workspace: int
 ) -> None:
-    import re
-
     accounts = _accounts(client, factory, workspace)
     client = _sign_in(client, build, Role.manager, "mia@example.com")
     client.submit(
@@ -313,3 +314,196 @@ def test_networks_are_named_as_people_write_them_and_enter_schedules(
     first = re.search(r'<(?:input|button)[^>]*type="submit"[^>]*>', form)
     assert first is not None and "more_images" not in first.group(0)
     assert 'value="Schedule"' in first.group(0)
+
+
+# The month view.
+
+
+def _plan(
+    factory: sessionmaker[Session],
+    workspace: int,
+    account: int,
+    when: datetime,
+    body: str = "Doors open at 6 pm",
+    status: str = "scheduled",
+) -> int:
+    """A publication on `account`, due (or sent) at `when`, whatever the time now."""
+    with unit_of_work(factory) as session:
+        publication = Publication(
+            workspace_id=workspace,
+            account_id=account,
+            network=session.get(NetworkAccount, account).network,  # type: ignore[union-attr]
+            batch_key=str(uuid.uuid4()),
+            body=body,
+            status=status,
+            scheduled_at=when,
+            sent_at=when if status == "sent" else None,
+            idempotency_key=uuid.uuid4().hex,
+        )
+        session.add(publication)
+        session.flush()
+        return publication.id
+
+
+def _cell(page: str, day: str) -> str:
+    """The HTML of the month grid's cell for `day` (2026-11-30)."""
+    cells = page.split('<td class="month-day')[1:]
+    [cell] = [c for c in cells if f'<time class="month-date" datetime="{day}">' in c]
+    return cell.split("</td>")[0]
+
+
+def test_the_list_stays_the_default_view_and_the_month_is_one_link_away(
+    client: Any, build: Any, factory: sessionmaker[Session], workspace: int
+) -> None:
+    _accounts(client, factory, workspace)
+    client = _sign_in(client, build, Role.manager, "mia@example.com")
+    page = client.get("/publish").text
+    assert 'class="month-grid"' not in page
+    assert '<a class="segment is-active" href="/publish?view=list" aria-current="page">List' in page
+    month = client.get("/publish?view=month&month=2026-11").text
+    assert 'class="month-grid"' in month
+    assert 'href="/publish?view=month&amp;month=2026-11" aria-current="page">Month' in month
+
+
+def test_a_month_starting_on_a_sunday_has_six_weeks_from_monday_with_links_around_it(
+    client: Any, build: Any, factory: sessionmaker[Session], workspace: int
+) -> None:
+    _accounts(client, factory, workspace)
+    client = _sign_in(client, build, Role.manager, "mia@example.com")
+
+    page = client.get("/publish?view=month&month=2026-11").text
+
+    grid = page[page.index('<table class="month-grid">') : page.index("</table>")]
+    titles = re.findall(r'<th scope="col"><abbr title="([^"]+)">([^<]+)</abbr></th>', grid)
+    assert titles == [
+        ("Monday", "Mon"),
+        ("Tuesday", "Tue"),
+        ("Wednesday", "Wed"),
+        ("Thursday", "Thu"),
+        ("Friday", "Fri"),
+        ("Saturday", "Sat"),
+        ("Sunday", "Sun"),
+    ]
+    rows = grid.split("<tbody>")[1].split("</tr>")[:-1]
+    days = [re.findall(r'datetime="(\d{4}-\d\d-\d\d)"', row) for row in rows]
+    assert len(days) == 6 and all(len(week) == 7 for week in days)
+    assert days[0][0] == "2026-10-26" and days[0][6] == "2026-11-01"
+    assert days[5] == ["2026-11-30", *(f"2026-12-0{d}" for d in range(1, 7))]
+    # Days of other months are greyed, the others not.
+    assert "is-other" in _cell(page, "2026-10-26") and "is-other" not in _cell(page, "2026-11-01")
+    assert "November 2026" in page
+    assert 'rel="prev" href="/publish?view=month&amp;month=2026-10"' in page
+    assert 'rel="next" href="/publish?view=month&amp;month=2026-12"' in page
+    assert 'href="/publish?view=month">Today</a>' in page
+    # Today is marked in this month's grid, in the workspace's time zone.
+    today = datetime.now(ZoneInfo("Europe/Paris")).date().isoformat()
+    assert 'aria-current="date"' in _cell(client.get("/publish?view=month").text, today)
+    assert 'aria-current="date"' not in client.get("/publish?view=month&month=2020-01").text
+
+
+def test_the_month_is_written_in_french_for_a_french_reader(
+    client: Any, build: Any, factory: sessionmaker[Session], workspace: int
+) -> None:
+    build.user("lea@example.com", Role.manager, "Léa", "fr")
+    assert client.sign_in("lea@example.com").status_code == 303
+
+    page = client.get("/publish?view=month&month=2026-11").text
+
+    titles = re.findall(r'<th scope="col"><abbr title="([^"]+)">', page)
+    assert titles == ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+    assert "Novembre 2026" in page and "Octobre 2026" in page and "Décembre 2026" in page
+    assert "Lundi 30 novembre 2026" in _cell(page, "2026-11-30")
+
+
+def test_a_post_at_half_past_eleven_in_paris_on_the_last_day_is_in_that_days_cell(
+    client: Any, build: Any, factory: sessionmaker[Session], workspace: int
+) -> None:
+    accounts = _accounts(client, factory, workspace)
+    # 23:30 in Paris is 22:30 UTC: the next day it is not, whatever the server's zone.
+    late = _plan(
+        factory,
+        workspace,
+        accounts["mastodon"],
+        datetime(2026, 11, 30, 22, 30, tzinfo=UTC),
+        body="Last call for the November raffle, the winners are drawn at midnight",
+    )
+    # 23:30 UTC is half past midnight on 1 December in Paris.
+    _plan(
+        factory,
+        workspace,
+        accounts["mastodon"],
+        datetime(2026, 11, 30, 23, 30, tzinfo=UTC),
+        body="December is here",
+    )
+    client = _sign_in(client, build, Role.manager, "mia@example.com")
+
+    page = client.get("/publish?view=month&month=2026-11").text
+
+    cell = _cell(page, "2026-11-30")
+    assert f'href="/publish?view=list&amp;day=2026-11-30#publication-{late}"' in cell
+    assert ">11:30\u202fPM</time>" in cell
+    assert 'class="month-chip is-scheduled"' in cell
+    assert '<span class="month-dot net-mastodon"></span>' in cell
+    # The full text and the account in the title; the first words on the chip.
+    assert (
+        'title="Last call for the November raffle, the winners are drawn at midnight&#10;&#10;'
+        "scheduled · acme · Mastodon" in cell
+    )
+    assert ">Last call for the November raffle, the winners…</span>" in cell
+    assert "Last call" not in _cell(page, "2026-12-01")
+    assert "December is here" in _cell(page, "2026-12-01") and "December" not in cell
+    # The chip leads to the post's card in the list of that day.
+    day = client.get("/publish?view=list&day=2026-11-30").text
+    assert f'id="publication-{late}"' in day and "Monday, November 30, 2026" in day
+
+
+def test_a_day_with_more_than_three_posts_shows_three_and_links_to_the_others(
+    client: Any, build: Any, factory: sessionmaker[Session], workspace: int
+) -> None:
+    accounts = _accounts(client, factory, workspace)
+    ids = [
+        _plan(
+            factory,
+            workspace,
+            accounts["bluesky"],
+            datetime(2026, 11, 23, 8 + hour, 0, tzinfo=UTC),
+            body=f"Post number {hour}",
+            status="sent",
+        )
+        for hour in range(5)
+    ]
+    client = _sign_in(client, build, Role.manager, "mia@example.com")
+
+    cell = _cell(client.get("/publish?view=month&month=2026-11").text, "2026-11-23")
+
+    assert cell.count('class="month-chip is-sent"') == 3
+    assert "Post number 2" in cell and "Post number 3" not in cell
+    assert '<a class="month-more" href="/publish?view=list&amp;day=2026-11-23">+2 more</a>' in cell
+    day = client.get("/publish?view=list&day=2026-11-23").text
+    assert [int(i) for i in re.findall(r'id="publication-(\d+)"', day)] == ids
+    assert "Nothing scheduled" not in day
+
+
+def test_an_agent_and_a_viewer_see_the_month_without_acting_on_it(
+    client: Any, build: Any, factory: sessionmaker[Session], workspace: int, browser_for: Any
+) -> None:
+    accounts = _accounts(client, factory, workspace)
+    waiting = _plan(
+        factory,
+        workspace,
+        accounts["mastodon"],
+        datetime(2026, 11, 12, 9, 0, tzinfo=UTC),
+        body="Merch restock",
+        status="awaiting_approval",
+    )
+    agent = _sign_in(client, build, Role.agent, "yan@example.com")
+    page = agent.get("/publish?view=month&month=2026-11").text
+    cell = _cell(page, "2026-11-12")
+    assert 'class="month-chip is-awaiting"' in cell and f"#publication-{waiting}" in cell
+    assert "/approve" not in page
+    with browser_for(client.app) as viewer:
+        _sign_in(viewer, build, Role.viewer, "vic@example.com")
+        page = viewer.get("/publish?view=month&month=2026-11").text
+        assert f"#publication-{waiting}" in _cell(page, "2026-11-12")
+        assert 'action="/publish"' not in page and 'href="#publish-form"' not in page
+        assert "/approve" not in page and "/cancel" not in page

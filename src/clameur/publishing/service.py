@@ -10,15 +10,16 @@ promotional ones while crisis mode is on (`clameur.radar.crisis.crisis_flag`).
 
 from __future__ import annotations
 
+import calendar
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from clameur.connectors import registry
@@ -54,6 +55,14 @@ ALT_TEXT_LIMITS: dict[str, int] = {"mastodon": 1500, "linkedin": 4086, "x": 1000
 # A time this far in the past is a mistake, not "now".
 PAST_GRACE = timedelta(minutes=2)
 CANCELLABLE = ("awaiting_approval", "scheduled", "failed")
+# How the calendar shows each status (crisis mode adds "held" for promotional posts due).
+CALENDAR_STATES = {
+    "awaiting_approval": "awaiting",
+    "scheduled": "scheduled",
+    "sending": "scheduled",
+    "failed": "failed",
+    "sent": "sent",
+}
 
 
 def _kind(network: str) -> type[Connector[Any]] | None:
@@ -338,6 +347,24 @@ class Group:
         """The publication that stands for the group (text, time)."""
         return self.items[0]
 
+    @property
+    def moment(self) -> datetime:
+        """When it went out, once published; else when it is due."""
+        first = self.first
+        return first.sent_at if first.status == "sent" and first.sent_at else first.scheduled_at
+
+
+@dataclass(slots=True)
+class Entry(Group):
+    """One post of the calendar: a group in one state (see `CALENDAR_STATES`, and "held")."""
+
+    state: str = "scheduled"
+
+    @property
+    def networks(self) -> list[str]:
+        """Its networks, each once, in the order of its publications."""
+        return list(dict.fromkeys(p.network for p in self.items))
+
 
 def _grouped(publications: Iterable[Publication]) -> list[Group]:
     groups: dict[tuple[str, datetime], Group] = {}
@@ -348,6 +375,64 @@ def _grouped(publications: Iterable[Publication]) -> list[Group]:
         else:
             groups[key] = Group([publication])
     return list(groups.values())
+
+
+def calendar_state(publication: Publication, crisis: bool) -> str:
+    """How the calendar shows a publication: scheduled, awaiting, sent, failed, or held (a
+    promotional post due while crisis mode is on)."""
+    if crisis and publication.promotional and publication.status == "scheduled":
+        return "held"
+    return CALENDAR_STATES[publication.status]
+
+
+def calendar_entries(
+    publications: Iterable[Publication], zone: ZoneInfo, crisis: bool
+) -> dict[date, list[Entry]]:
+    """Publications as the calendar shows them: grouped by composition, time and state, under
+    the day (in `zone`) they go out or went out, in the order of the day."""
+    entries: dict[tuple[str, datetime, str], Entry] = {}
+    for publication in publications:
+        state = calendar_state(publication, crisis)
+        key = (publication.batch_key, publication.scheduled_at, state)
+        if key in entries:
+            entries[key].items.append(publication)
+        else:
+            entries[key] = Entry([publication], state)
+    days: dict[date, list[Entry]] = {}
+    for entry in sorted(entries.values(), key=lambda e: (e.moment, e.first.id)):
+        days.setdefault(entry.moment.astimezone(zone).date(), []).append(entry)
+    return days
+
+
+def _days_between(
+    session: Session, workspace_id: int, zone: ZoneInfo, first: date, last: date
+) -> list[Publication]:
+    """The publications due from `first` to `last` (whole days in `zone`), and those sent then;
+    cancelled ones are left out."""
+    start = datetime.combine(first, time(), zone).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC)
+    planned = tuple(status for status in CALENDAR_STATES if status != "sent")
+    return list(
+        session.scalars(
+            select(Publication)
+            .where(
+                Publication.workspace_id == workspace_id,
+                or_(
+                    and_(
+                        Publication.status.in_(planned),
+                        Publication.scheduled_at >= start,
+                        Publication.scheduled_at < end,
+                    ),
+                    and_(
+                        Publication.status == "sent",
+                        Publication.sent_at >= start,
+                        Publication.sent_at < end,
+                    ),
+                ),
+            )
+            .order_by(Publication.id)
+        )
+    )
 
 
 @dataclass(slots=True)
@@ -369,10 +454,19 @@ class PublishingBoard:
     held: set[int]
     crisis: bool
     accounts: dict[int, NetworkAccount]
+    # With `days`: every post of those days, by day (the month grid, or the list of one day).
+    calendar: dict[date, list[Entry]] = field(default_factory=dict)
 
 
-def board(session: Session, workspace_id: int, now: datetime | None = None) -> PublishingBoard:
-    """The approvals, the calendar of what is scheduled, the failures and the latest sent."""
+def board(
+    session: Session,
+    workspace_id: int,
+    now: datetime | None = None,
+    days: tuple[date, date] | None = None,
+) -> PublishingBoard:
+    """The approvals, the calendar of what is scheduled, the failures and the latest sent.
+    With `days` (the first and last, in the workspace's time zone), the calendar holds every
+    post due or sent on those days instead: only those days are read."""
     now = now or utcnow()
     workspace = session.get(Workspace, workspace_id)
     zone = ZoneInfo(workspace.timezone if workspace is not None else "UTC")
@@ -389,15 +483,23 @@ def board(session: Session, workspace_id: int, now: datetime | None = None) -> P
         )
 
     crisis = crisis_flag(session, workspace_id)
-    scheduled = of(("scheduled", "sending"))
-    held = {p.id for p in scheduled if crisis and p.promotional and p.status == "scheduled"}
-    upcoming: dict[date, Day] = {}
-    for group in _grouped(scheduled):
-        day = group.first.scheduled_at.astimezone(zone).date()
-        upcoming.setdefault(day, Day(day)).groups.append(group)
     awaiting, failed = of(("awaiting_approval",)), of(("failed",))
-    sent = of(("sent",), newest_first=True, limit=30)
-    ids = {p.account_id for p in [*awaiting, *failed, *sent, *scheduled]}
+    # The calendar's publications: what is due, or with `days`, everything of those days.
+    on_calendar: list[Publication] = []
+    sent: list[Publication] = []
+    upcoming: dict[date, Day] = {}
+    shown: dict[date, list[Entry]] = {}
+    if days is None:
+        on_calendar = of(("scheduled", "sending"))
+        for group in _grouped(on_calendar):
+            day = group.first.scheduled_at.astimezone(zone).date()
+            upcoming.setdefault(day, Day(day)).groups.append(group)
+        sent = of(("sent",), newest_first=True, limit=30)
+    else:
+        on_calendar = _days_between(session, workspace_id, zone, *days)
+        shown = calendar_entries(on_calendar, zone, crisis)
+    held = {p.id for p in on_calendar if calendar_state(p, crisis) == "held"}
+    ids = {p.account_id for p in [*awaiting, *failed, *sent, *on_calendar]}
     accounts = {
         a.id: a for a in session.scalars(select(NetworkAccount).where(NetworkAccount.id.in_(ids)))
     }
@@ -409,7 +511,77 @@ def board(session: Session, workspace_id: int, now: datetime | None = None) -> P
         held=held,
         crisis=crisis,
         accounts=accounts,
+        calendar=shown,
     )
+
+
+def month_of(text: str | None, today: date) -> date:
+    """The first day of the month written `2026-11`; this month when `text` is none or not a
+    month."""
+    try:
+        return datetime.strptime(text or "", "%Y-%m").date()
+    except ValueError:
+        return today.replace(day=1)
+
+
+def add_months(month: date, count: int) -> date:
+    """The first day of the month `count` months after (or before) `month`'s."""
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_weeks(month: date, first_weekday: int = 0) -> list[list[date]]:
+    """The weeks a month grid shows, whole weeks from the one of the 1st to the one of the last
+    day, each starting on `first_weekday` (0 Monday ... 6 Sunday)."""
+    return calendar.Calendar(first_weekday).monthdatescalendar(month.year, month.month)
+
+
+@dataclass(slots=True)
+class MonthDay:
+    """One cell of the month grid."""
+
+    day: date
+    entries: list[Entry]
+    in_month: bool
+    is_today: bool
+
+
+@dataclass(slots=True)
+class MonthGrid:
+    """A month as weeks of days, with its posts."""
+
+    month: date
+    weeks: list[list[MonthDay]]
+
+    @property
+    def previous(self) -> date:
+        """The first day of the month before."""
+        return add_months(self.month, -1)
+
+    @property
+    def next(self) -> date:
+        """The first day of the month after."""
+        return add_months(self.month, 1)
+
+    @property
+    def busy_days(self) -> list[MonthDay]:
+        """The days of the month that have posts (a phone shows only those)."""
+        return [d for week in self.weeks for d in week if d.in_month and d.entries]
+
+
+def month_grid(
+    month: date, entries: Mapping[date, list[Entry]], today: date, first_weekday: int = 0
+) -> MonthGrid:
+    """The month grid of `month`, its days holding `entries` (see `board`'s `days`)."""
+    month = month.replace(day=1)
+    weeks = [
+        [
+            MonthDay(day, list(entries.get(day, [])), day.month == month.month, day == today)
+            for day in week
+        ]
+        for week in month_weeks(month, first_weekday)
+    ]
+    return MonthGrid(month, weeks)
 
 
 def published_between(session: Session, workspace_id: int, start: datetime, end: datetime) -> int:

@@ -2,17 +2,23 @@
 
 The composer's images are rows of an address and its description (alt text), sent as the
 repeated fields `media_url` and `media_alt`; "Add another image" sends the form back with one
-more empty row, so that it works without JavaScript and from the keyboard."""
+more empty row, so that it works without JavaScript and from the keyboard.
+
+The calendar is a list by day (the default) or a month grid (`?view=month&month=2026-11`), whose
+days link to the list of one day (`?view=list&day=2026-11-23`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
+from babel import Locale
+from babel.dates import format_date, format_time
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from clameur.kit.errors import ClameurError
+from clameur.kit.time import utcnow
 from clameur.models import Workspace
 from clameur.publishing import service
 from clameur.web.deps import CurrentUser, CurrentWorkspace, Db, Editor
@@ -40,6 +46,37 @@ def _image_rows(urls: list[str], alts: list[str]) -> list[dict[str, str]]:
     return rows or [{"url": "", "alt": ""}]
 
 
+def _day(text: str | None) -> date | None:
+    """The day written `2026-11-23`, None when there is none or it is not a day."""
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _calendar_words(locale: str, timezone: tzinfo) -> dict[str, Any]:
+    """The calendar's dates and day names, as a reader of `locale` writes them; weeks start on
+    the locale's first day (Monday in French and in English outside the US)."""
+    babel = Locale.parse(locale)
+    first = babel.first_week_day
+    names = babel.days["stand-alone"]
+    order = [(first + offset) % 7 for offset in range(7)]
+
+    def capitalised(text: str) -> str:
+        return text[:1].upper() + text[1:]
+
+    def month_label(month: date) -> str:
+        return capitalised(format_date(month, "LLLL y", locale=babel))
+
+    return {
+        "first_weekday": first,
+        "weekdays": [(names["wide"][day], names["abbreviated"][day]) for day in order],
+        "month_label": month_label,
+        "day_label": lambda day: capitalised(format_date(day, "full", locale=babel)),
+        "clock": lambda moment: format_time(moment, "short", tzinfo=timezone, locale=babel),
+    }
+
+
 def _page(
     request: Request,
     db: Db,
@@ -50,11 +87,32 @@ def _page(
     accounts = service.publishing_accounts(
         db, workspace.id, include_unconnected=service.publishes_unconnected(workspace)
     )
+    timezone = zone(workspace.timezone)
+    today = utcnow().astimezone(timezone).date()
+    words = _calendar_words(renderer(request).locale_of(request), timezone)
+    query = request.query_params
+    view = "month" if query.get("view") == "month" and error is None else "list"
+    day = _day(query.get("day")) if view == "list" and error is None else None
+    month = service.month_of(query.get("month"), day or today)
+    grid = None
+    if view == "month":
+        weeks = service.month_weeks(month, words["first_weekday"])
+        board = service.board(db, workspace.id, days=(weeks[0][0], weeks[-1][-1]))
+        grid = service.month_grid(month, board.calendar, today, words["first_weekday"])
+    elif day is not None:
+        board = service.board(db, workspace.id, days=(day, day))
+    else:
+        board = service.board(db, workspace.id)
     return renderer(request).render(
         request,
         "publishing.html",
         status_code=error.status_code if error else 200,
-        board=service.board(db, workspace.id),
+        board=board,
+        view=view,
+        day=day,
+        month=month,
+        grid=grid,
+        **words,
         accounts=accounts,
         limits=service.PUBLISH_LIMITS,
         image_networks=sorted({a.network for a in accounts if service.attaches_images(a.network)}),
@@ -73,7 +131,8 @@ def _page(
 def publishing_page(
     request: Request, db: Db, user: CurrentUser, workspace: CurrentWorkspace
 ) -> Response:
-    """The composer, what waits for approval, the calendar, failures and the latest sent."""
+    """The composer, what waits for approval, the calendar (a list by day, or a month grid),
+    failures and the latest sent."""
     return _page(request, db, workspace)
 
 
