@@ -173,3 +173,42 @@ def test_hyperloglog_is_exact_for_small_counts_and_close_for_large_ones() -> Non
     merged = hll.merge(hll.sketch(range(400)), hll.sketch(range(200, 600)))
     assert abs(hll.count(merged) - 600) / 600 < 0.15
     assert hll.count(hll.merge(hll.sketch(range(400)), hll.sketch(range(5)))) > 350
+
+
+def test_a_series_another_process_created_meanwhile_is_taken_not_inserted_twice(factory) -> None:  # type: ignore[no-untyped-def]
+    """A page and the background runner may both find the workspace's series missing; the
+    second to insert it must not fail (a 500 on the radar page's first visit)."""
+    from sqlalchemy import event
+
+    from clameur.models import SavedQuery
+    from clameur.radar.series import ensure_series
+
+    with factory() as setup, setup.begin():
+        workspace_id = make_workspace(setup).id
+    page = factory()
+    meddled = []
+
+    @event.listens_for(page, "do_orm_execute")
+    def _runner_gets_there_first(state):  # type: ignore[no-untyped-def]
+        # After the page has looked for its series (none yet) and before it inserts them.
+        if (
+            not meddled
+            and state.is_select
+            and SavedQuery in {d.get("entity") for d in state.statement.column_descriptions}
+        ):
+            meddled.append(True)
+            with factory() as runner, runner.begin():
+                ensure_series(runner, workspace_id)
+
+    with page.begin():
+        series = ensure_series(page, workspace_id)
+    page.close()
+    assert meddled == [True]
+    assert list(series) == ["workspace"]
+    with factory() as check:
+        count = check.scalar(
+            select(func.count())
+            .select_from(RadarSeries)
+            .where(RadarSeries.workspace_id == workspace_id)
+        )
+    assert count == 1

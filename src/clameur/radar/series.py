@@ -34,6 +34,7 @@ from clameur.models import (
 )
 from clameur.radar.terms import post_terms
 from clameur.store.bulk import insert_rows
+from clameur.store.dialect import insert_for
 
 BUCKET = timedelta(minutes=5)
 GRAIN_SPANS = {"m5": BUCKET, "h1": timedelta(hours=1), "d1": timedelta(days=1)}
@@ -88,15 +89,24 @@ def ensure_series(session: Session, workspace_id: int) -> dict[str, RadarSeries]
             has_brand = True
     if has_brand:
         wanted["brand"] = (None, None)
-    for key, (query_id, competitor_id) in wanted.items():
-        if key not in existing:
-            series = RadarSeries(
-                workspace_id=workspace_id, key=key, query_id=query_id, competitor_id=competitor_id
-            )
-            session.add(series)
-            existing[key] = series
+    missing = [
+        {"workspace_id": workspace_id, "key": key, "query_id": query, "competitor_id": competitor}
+        for key, (query, competitor) in wanted.items()
+        if key not in existing
+    ]
+    if not missing:
+        return existing
+    # A page and the background runner may both find a series missing: whoever inserts it
+    # second does nothing, and both read the same rows.
     session.flush()
-    return existing
+    insert = insert_for(session)
+    session.execute(insert(RadarSeries).values(missing).on_conflict_do_nothing())
+    return {
+        s.key: s
+        for s in session.scalars(
+            select(RadarSeries).where(RadarSeries.workspace_id == workspace_id)
+        )
+    }
 
 
 def lock_progress(session: Session, workspace_id: int) -> RadarProgress:
