@@ -22,13 +22,8 @@ def _page_width(page) -> int:  # type: ignore[no-untyped-def]
 
 
 def _open(page, url: str) -> None:  # type: ignore[no-untyped-def]
-    """Load a page; the radar's first visit can race its background runner (a 500), so retry."""
-    for _attempt in range(10):
-        response = page.goto(url)
-        if response is not None and response.status < 500:
-            return
-        page.wait_for_timeout(1000)
-    raise AssertionError(f"{url} kept failing")
+    response = page.goto(url)
+    assert response is not None and response.status == 200, url
 
 
 def test_the_phone_menu_unfolds_the_sidebar_and_leads_to_the_radar(page, server: str) -> None:  # type: ignore[no-untyped-def]
