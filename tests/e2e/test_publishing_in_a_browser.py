@@ -28,7 +28,8 @@ def test_a_manager_sees_the_demo_post_published_and_schedules_another(page, serv
     page.check(".publish-form .chip.net-mastodon input")
     page.fill("#publish-body", "a" * 290)
     counts = page.locator("[data-counts]")
-    assert "x -10" in counts.inner_text()
+    assert "X : 10 caractères de trop" in counts.inner_text()
+    assert "Mastodon : encore 210 caractères" in counts.inner_text()
     assert page.locator("[data-counts] .badge.is-over").count() == 1
     page.fill("#publish-body", "Les horaires de dimanche sont en ligne.")
     assert page.locator("[data-counts] .badge.is-over").count() == 0

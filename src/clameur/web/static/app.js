@@ -234,6 +234,7 @@
     var box = form.querySelector("textarea[name=body]");
     if (!out || !box) return;
     var limits = JSON.parse(form.getAttribute("data-limits") || "{}");
+    var names = JSON.parse(form.getAttribute("data-network-names") || "{}");
     var networks = [];
     form.querySelectorAll("input[name=account]:checked").forEach(function (input) {
       var network = input.getAttribute("data-network");
@@ -247,7 +248,10 @@
       var left = limit - (network === "x" ? xLength(text) : Array.from(text).length);
       var badge = document.createElement("span");
       badge.className = "badge net-" + network + (left < 0 ? " is-over" : "");
-      badge.textContent = network + " " + left;
+      var words = form.getAttribute(left < 0 ? "data-over" : "data-left") || "%(network)s %(num)s";
+      badge.textContent = words.replace("%(network)s", names[network] || network)
+        .replace("%(num)s", String(Math.abs(left)));
+      badge.setAttribute("data-left", String(left));
       out.appendChild(badge);
     });
   }
