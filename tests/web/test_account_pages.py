@@ -155,3 +155,29 @@ def test_the_health_view_says_whether_an_account_streams_live(
     assert "streams live" in page
     assert page.count("on: posts arrive within seconds") == 1
     assert page.count("off (turn it on in the settings)") == 1
+
+
+def test_the_demo_workspace_says_its_accounts_publish_through_the_demo_network(client, build):  # type: ignore[no-untyped-def]
+    from clameur.connectors.demo import DEMO_WORKSPACE
+    from clameur.models import NetworkAccount
+
+    demo = build.workspace(DEMO_WORKSPACE["slug"], "Demo")
+    with unit_of_work(build.factory) as session:
+        session.add(NetworkAccount(workspace_id=demo, network="mastodon", handle="festival"))
+    build.user("mia@example.com", Role.manager, "Mia Manager")
+    assert client.sign_in("mia@example.com").status_code == 303
+    page = client.get("/settings/accounts").text
+    assert "réseau de démo" in page and "pas encore d’identifiants" not in page
+    assert "espace de démonstration" in page
+
+
+def test_an_ordinary_workspace_account_without_settings_has_no_credentials_yet(client, build):  # type: ignore[no-untyped-def]
+    from clameur.models import NetworkAccount
+
+    acme = build.workspace()
+    with unit_of_work(build.factory) as session:
+        session.add(NetworkAccount(workspace_id=acme, network="mastodon", handle="acme"))
+    build.user("mia@example.com", Role.manager, "Mia Manager", "en")
+    assert client.sign_in("mia@example.com").status_code == 303
+    page = client.get("/settings/accounts").text
+    assert "no credentials yet" in page and "demo network" not in page

@@ -13,6 +13,7 @@ from clameur.accounts import service
 from clameur.connectors import registry
 from clameur.connectors.base import Capability, ConnectorError
 from clameur.kit.errors import ClameurError
+from clameur.publishing.service import publishes_unconnected
 from clameur.web.deps import CurrentUser, CurrentWorkspace, Db, Manager
 from clameur.web.reads import sidebar
 from clameur.web.templating import renderer
@@ -53,6 +54,7 @@ def accounts_page(
         networks=_networks(),
         base_url=_base_url(request),
         flash=request.session.pop(FLASH_KEY, None),
+        demo=publishes_unconnected(workspace),
         section="accounts",
         **sidebar(db, workspace.id),
     )
