@@ -308,6 +308,7 @@ def test_networks_are_named_as_people_write_them_and_enter_schedules(
     page = client.get("/publish").text
     assert "acme · Mastodon" in page and "acme · Bluesky" in page
     assert ">Mastodon · " in page and ">mastodon · " not in page
+    assert "Images are attached on: Bluesky, Mastodon." in page
     # Enter in a one-line field uses the form's first submit control: it must schedule, not add
     # an image row.
     form = page[page.index('id="publish-form"') :]

@@ -24,7 +24,7 @@ from clameur.publishing import service
 from clameur.web.deps import CurrentUser, CurrentWorkspace, Db, Editor
 from clameur.web.i18n import zone
 from clameur.web.reads import sidebar
-from clameur.web.templating import renderer
+from clameur.web.templating import NETWORK_LABELS, renderer
 
 router = APIRouter(include_in_schema=False)
 # The most image rows "Add another image" goes to (LinkedIn's MultiImage limit, the highest
@@ -115,7 +115,13 @@ def _page(
         **words,
         accounts=accounts,
         limits=service.PUBLISH_LIMITS,
-        image_networks=sorted({a.network for a in accounts if service.attaches_images(a.network)}),
+        image_networks=sorted(
+            {
+                NETWORK_LABELS.get(a.network, a.network)
+                for a in accounts
+                if service.attaches_images(a.network)
+            }
+        ),
         needs_media=sorted(service.NEEDS_MEDIA),
         alt_limit=service.ALT_TEXT_LIMIT,
         image_rows=IMAGE_ROWS,
