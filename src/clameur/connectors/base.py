@@ -351,6 +351,10 @@ class OutgoingPost:
     # The person to answer in private (a direct message), by the network's id for them.
     private_to: str | None = None
 
+    def alt(self, index: int) -> str:
+        """The description written for image `index` of `media_urls`, or ""."""
+        return self.media_alts[index].strip() if index < len(self.media_alts) else ""
+
 
 @dataclass(frozen=True, slots=True)
 class Published:

@@ -728,13 +728,10 @@ class BlueskyConnector(Connector[BlueskyConfig]):
     def _write(self, post: OutgoingPost, reply: Any = None) -> Published:
         created = as_utc(post.created_at or utcnow())
         images = download_images(post.media_urls, NETWORK, MAX_IMAGE_BYTES, max_count=MAX_IMAGES)
-        alts = post.media_alts
         embed = (
             models.AppBskyEmbedImages.Main(
                 images=[
-                    models.AppBskyEmbedImages.Image(
-                        alt=alts[index] if index < len(alts) else "", image=self._upload(image)
-                    )
+                    models.AppBskyEmbedImages.Image(alt=post.alt(index), image=self._upload(image))
                     for index, image in enumerate(images)
                 ]
             )

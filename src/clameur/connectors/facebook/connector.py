@@ -420,7 +420,7 @@ class FacebookConnector(MetaConnector[FacebookConfig]):
         photos = f"{self.config.page_id}/photos"
 
         def described(index: int, data: dict[str, str]) -> dict[str, str]:
-            alt = post.media_alts[index] if index < len(post.media_alts) else ""
+            alt = post.alt(index)
             return {**data, "alt_text_custom": alt} if alt else data
 
         if len(post.media_urls) == 1:

@@ -442,8 +442,8 @@ class InstagramConnector(MetaConnector[InstagramConfig]):
                     external_id=str(media["id"]), url=media.get("permalink"), replayed=True
                 )
         fields = {"image_url": post.media_urls[0], "caption": post.text}
-        if post.media_alts and post.media_alts[0]:
-            fields["alt_text"] = post.media_alts[0]
+        if post.alt(0):
+            fields["alt_text"] = post.alt(0)
         container = self.graph.post(f"{self.config.ig_user_id}/media", fields)
         container_id = str(required(container, "id", TITLE, "media container"))
         self._wait_for(container_id)

@@ -616,7 +616,7 @@ class LinkedInConnector(Connector[LinkedInConfig]):
         media = []
         for index, image in enumerate(images):
             entry = {"id": self._upload_image(image)}
-            alt = post.media_alts[index] if index < len(post.media_alts) else ""
+            alt = post.alt(index)
             if alt:
                 entry["altText"] = alt
             media.append(entry)

@@ -557,10 +557,8 @@ class MastodonConnector(Connector[MastodonConfig]):
         images = download_images(
             post.media_urls, NETWORK, MAX_IMAGE_BYTES, max_count=MAX_IMAGES, accepted=IMAGE_TYPES
         )
-        alts = post.media_alts
         media_ids = [
-            self._upload(image, alts[index] if index < len(alts) else "")
-            for index, image in enumerate(images)
+            self._upload(image, post.alt(index)) for index, image in enumerate(images)
         ] or None
         status = self._call(
             lambda: self.api.status_post(

@@ -1205,7 +1205,7 @@ def _descriptions(post: OutgoingPost) -> list[str | None]:
     description longer than X takes is refused, naming its image."""
     found: list[str | None] = []
     for index, url in enumerate(post.media_urls):
-        text = post.media_alts[index].strip() if index < len(post.media_alts) else ""
+        text = post.alt(index)
         if len(text) > MAX_ALT_TEXT:
             raise PermanentError(
                 f"The description of image {index + 1} ({shown(url)}) is {len(text):,} "

@@ -251,7 +251,6 @@
       var words = form.getAttribute(left < 0 ? "data-over" : "data-left") || "%(network)s %(num)s";
       badge.textContent = words.replace("%(network)s", names[network] || network)
         .replace("%(num)s", String(Math.abs(left)));
-      badge.setAttribute("data-left", String(left));
       out.appendChild(badge);
     });
   }
